@@ -340,11 +340,11 @@ class Definition(Frozen):
         if len(set(scale_ids)) != len(scale_ids):
             problems.append("scales: two scales share an id")
         for n, item in enumerate(self.items):
-            scale = self.response_scales.get(item.scale)
-            if scale is None:
+            options = self.response_scales.get(item.scale)
+            if options is None:
                 problems.append(f"items[{n}].scale: unknown response scale {item.scale!r}")
-            elif item.recode is not None and sorted(item.recode) != scale.values:
-                problems.append(f"items[{n}].recode: must map exactly the values {scale.values}")
+            elif item.recode is not None and sorted(item.recode) != options.values:
+                problems.append(f"items[{n}].recode: must map exactly the values {options.values}")
         for n, scale in enumerate(self.scales):
             for item_id in scale.items:
                 if item_id not in item_ids:
@@ -380,8 +380,10 @@ class Definition(Frozen):
             ("instructions", self.instructions),
         ]
         for name, rs in self.response_scales.items():
-            texts += [(f"response_scales.{name}.options[{n}].label", o.label)
-                      for n, o in enumerate(rs.options)]
+            texts += [
+                (f"response_scales.{name}.options[{n}].label", o.label)
+                for n, o in enumerate(rs.options)
+            ]
         texts += [(f"items[{n}].text", i.text) for n, i in enumerate(self.items)]
         for n, s in enumerate(self.scales):
             texts.append((f"scales[{n}].title", s.title))

@@ -1,0 +1,43 @@
+# Attune: the commands the README names. `make help` lists them.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install migrate load run test lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the app with its dev tools
+
+migrate: install ## apply the database migrations (ATTUNE_DATABASE_URL, SQLite by default)
+	$(BIN)/attune migrate
+
+load: migrate ## validate the built-in questionnaires and record them in the database
+	$(BIN)/attune questionnaires load
+
+run: load ## set up everything, then serve on 127.0.0.1:8000
+	$(BIN)/attune serve --host 127.0.0.1 --port 8000
+
+test: install ## set up everything, then run the whole test suite
+	$(BIN)/attune questionnaires validate
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check app tests bench
+	$(BIN)/ruff format --check app tests bench
+	$(BIN)/mypy app
+
+bench: install ## throughput and latency against a bare FastAPI baseline (prints figures)
+	$(BIN)/python bench/throughput.py
+
+clean: ## remove the venv and the default SQLite database
+	rm -rf $(VENV) attune.db attune.db-wal attune.db-shm

@@ -1,0 +1,58 @@
+"""Settings: one class read from the environment (prefix ``ATTUNE_``), cached per process."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./attune.db"
+DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 (refused outside development)
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Unset values are safe for local development only."""
+
+    model_config = SettingsConfigDict(env_prefix="ATTUNE_", env_nested_delimiter="__")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…",
+    )
+    database_pool_size: int = Field(10, ge=1)
+    database_echo: bool = False
+    secret_key: SecretStr = Field(
+        SecretStr(DEVELOPMENT_SECRET),
+        description="Server-side key for keyed hashes; must be set outside development.",
+    )
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
+    default_locale: str = "en"
+    support_file: Path | None = Field(
+        None, description="A support.yaml of your own (crisis lines per locale)."
+    )
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> Settings:
+        if (
+            self.environment == "production"
+            and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
+        ):
+            raise ValueError("ATTUNE_SECRET_KEY must be set outside development")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the configured database is SQLite."""
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()
