@@ -1,0 +1,156 @@
+"""Queries over a respondent's past assessments: paged history and one scale's trend."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.assessments.models import SUBMITTED, Assessment, Result
+from app.assessments.schemas import (
+    HistoryEntry,
+    HistoryPage,
+    Progress,
+    TrendChange,
+    TrendPoint,
+    TrendRead,
+)
+from app.errors import InvalidInput, NotFound
+from app.questionnaires.model import Definition
+from app.questionnaires.schemas import localized
+from app.respondents.models import Respondent
+from app.scoring.change import compare
+from app.scoring.result import ScoreResult
+
+
+def encode_cursor(assessment: Assessment) -> str:
+    """An opaque cursor pointing just after this assessment."""
+    raw = json.dumps([assessment.created_at.isoformat(), str(assessment.id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position a cursor points at, or 422 naming the parameter."""
+    try:
+        created_at, assessment_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(created_at), uuid.UUID(assessment_id)
+    except (ValueError, TypeError, binascii.Error) as error:
+        raise InvalidInput(
+            "The cursor is not one this API returned.",
+            errors=[{"parameter": "cursor", "detail": "pass next_cursor from a previous page"}],
+        ) from error
+
+
+async def history_page(
+    session: AsyncSession,
+    respondent: Respondent,
+    totals: dict[str, int],
+    *,
+    limit: int,
+    cursor: str | None,
+    status: str | None,
+) -> HistoryPage:
+    """A page of the respondent's assessments, newest first (keyset pagination)."""
+    statement = (
+        select(Assessment)
+        .where(Assessment.respondent_id == respondent.id)
+        .options(selectinload(Assessment.result))
+        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+        .limit(limit + 1)
+    )
+    if status is not None:
+        statement = statement.where(Assessment.status == status)
+    if cursor is not None:
+        created_at, assessment_id = decode_cursor(cursor)
+        statement = statement.where(
+            tuple_(Assessment.created_at, Assessment.id) < tuple_(created_at, assessment_id)
+        )
+    rows = list((await session.execute(statement)).scalars())
+    page, more = rows[:limit], len(rows) > limit
+    return HistoryPage(
+        items=[_entry(a, totals.get(a.definition_hash, len(a.answers))) for a in page],
+        next_cursor=encode_cursor(page[-1]) if more else None,
+    )
+
+
+def _entry(assessment: Assessment, total: int) -> HistoryEntry:
+    scored = ScoreResult.model_validate(assessment.result.score) if assessment.result else None
+    return HistoryEntry(
+        assessment_id=assessment.id,
+        questionnaire_id=assessment.questionnaire_id,
+        questionnaire_version=assessment.questionnaire_version,
+        status=assessment.status,  # type: ignore[arg-type]
+        progress=Progress(answered=len(assessment.answers), total=total),
+        created_at=assessment.created_at,
+        answered_at=assessment.answered_at,
+        profile=scored.profile if scored else None,
+        flags=scored.flags if scored else [],
+        scores={s.id: s.score for s in scored.scales} if scored else {},
+    )
+
+
+async def scale_trend(
+    session: AsyncSession,
+    respondent: Respondent,
+    definition: Definition,
+    scale_id: str,
+    locale: str,
+) -> TrendRead:
+    """One scale over the respondent's submitted assessments, with change between scores."""
+    try:
+        scale = definition.scale(scale_id)
+    except KeyError as error:
+        raise NotFound(f"{definition.id} has no scale {scale_id!r}.") from error
+    statement = (
+        select(Assessment, Result)
+        .join(Result, Result.assessment_id == Assessment.id)
+        .where(
+            Assessment.respondent_id == respondent.id,
+            Assessment.questionnaire_id == definition.id,
+            Assessment.status == SUBMITTED,
+        )
+        .order_by(Assessment.answered_at, Assessment.id)
+    )
+    bands = {b.id: b for b in scale.bands}
+    points: list[TrendPoint] = []
+    for assessment, result in await session.execute(statement):
+        try:
+            scored = ScoreResult.model_validate(result.score).scale(scale_id)
+        except KeyError:
+            continue  # an older version without this scale
+        band = bands.get(scored.band) if scored.band else None
+        points.append(
+            TrendPoint(
+                assessment_id=assessment.id,
+                questionnaire_version=assessment.questionnaire_version,
+                answered_at=assessment.answered_at or result.created_at,
+                score=scored.score,
+                band=scored.band,
+                band_label=localized(band.label, locale, definition.default_locale) if band else None,
+            )
+        )
+    note = localized(scale.reliability_note, locale, "en") if scale.reliability_note else None
+    scored_points = [p for p in points if p.score is not None]
+    changes = [
+        TrendChange(
+            from_assessment_id=before.assessment_id,
+            to_assessment_id=after.assessment_id,
+            change=compare(before.score, after.score, scale.reliability, note),  # type: ignore[arg-type]
+        )
+        for before, after in zip(scored_points, scored_points[1:], strict=False)
+    ]
+    return TrendRead(
+        questionnaire_id=definition.id,
+        scale=scale_id,
+        title=localized(scale.title, locale, definition.default_locale),
+        concept=scale.concept,
+        locale=locale,
+        points=points,
+        changes=changes,
+    )
