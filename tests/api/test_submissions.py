@@ -1,0 +1,84 @@
+"""One-shot offline submissions: safe to send again, and again at the same moment."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from tests.api.answering import answer_all, questionnaire
+from tests.conftest import count
+
+
+def _submission(definition: dict[str, Any], position: int = 0, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "questionnaire_id": definition["id"],
+        "answers": answer_all(definition, position),
+        "answered_at": "2026-11-20T08:30:00+01:00",
+    } | extra
+
+
+async def test_the_same_submission_twice_is_stored_once(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    body = _submission(await questionnaire(client, "connection"))
+    first = await client.post("/v1/submissions", json=body, headers=auth)
+    retry = await client.post("/v1/submissions", json=body, headers=auth)
+    assert (first.status_code, retry.status_code) == (201, 200)
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+    assert first.json()["assessment"]["answered_at"] == "2026-11-20T07:30:00Z"
+    assert first.headers["location"] == f"/v1/assessments/{first.json()['assessment']['id']}"
+    assert await count(app, "assessments") == 1
+    assert await count(app, "results") == 1
+
+
+async def test_the_same_id_with_other_answers_is_a_conflict(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    definition = await questionnaire(client, "connection")
+    body = _submission(definition)
+    await client.post("/v1/submissions", json=body, headers=auth)
+    changed = body | {"answers": answer_all(definition, position=-1)}
+    response = await client.post("/v1/submissions", json=changed, headers=auth)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await count(app, "results") == 1
+
+
+async def test_concurrent_retries_store_one_row(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    body = _submission(await questionnaire(client, "window-of-tolerance"))
+    responses = await asyncio.gather(
+        *(client.post("/v1/submissions", json=body, headers=auth) for _ in range(5))
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses[0] == 200 or statuses[0] == 201
+    assert statuses.count(201) == 1, statuses
+    assert all(s in (200, 201, 409) for s in statuses), statuses
+    assert await count(app, "assessments") == 1
+
+
+async def test_two_people_may_use_the_same_client_id(client: httpx.AsyncClient) -> None:
+    from tests.conftest import new_respondent
+
+    body = _submission(await questionnaire(client, "connection"))
+    one, two = await new_respondent(client), await new_respondent(client)
+    first = await client.post("/v1/submissions", json=body, headers=one)
+    second = await client.post("/v1/submissions", json=body, headers=two)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["assessment"]["id"] != second.json()["assessment"]["id"]
+
+
+async def test_answered_at_needs_a_time_zone(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    body = _submission(await questionnaire(client, "connection"), answered_at="2026-11-20T08:30:00")
+    response = await client.post("/v1/submissions", json=body, headers=auth)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"] == "#/answered_at"

@@ -1,0 +1,51 @@
+"""Migrations: up, down, up again, and the models agree with what they make."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
+
+from app.config import Settings
+from app.db import create_engine
+from app.migrations import downgrade
+from app.models import metadata
+from tests.conftest import BACKENDS, migrate
+
+
+def _inspect(url: str, check: object) -> object:
+    async def run() -> object:
+        engine = create_engine(Settings(database_url=url))
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(check)  # type: ignore[arg-type]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _drift(connection: Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upgrade_downgrade_upgrade_without_drift(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    url = str(request.getfixturevalue(f"{backend}_url"))
+    assert _inspect(url, _drift) == []
+    downgrade(url)
+    assert _inspect(url, _tables) <= {"alembic_version"}
+    migrate(url)
+    assert _inspect(url, _drift) == []
+    assert {"assessments", "results", "respondents"} <= _inspect(url, _tables)  # type: ignore[operator]
