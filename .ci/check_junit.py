@@ -3,7 +3,8 @@
 import sys
 import xml.etree.ElementTree as ET
 
-cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))
+# Our own pytest wrote this file a moment ago: it is not untrusted input.
+cases = list(ET.parse(sys.argv[1]).getroot().iter("testcase"))  # noqa: S314
 skipped = [c for c in cases if c.find("skipped") is not None]
 postgres = [c for c in cases if "postgresql" in c.get("name", "") and c not in skipped]
 for case in skipped:

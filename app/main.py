@@ -125,5 +125,3 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             schemas.pop(unused, None)
         app.openapi_schema = schema
     return app.openapi_schema
-
-

@@ -30,6 +30,8 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         async with request.app.state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except Exception:  # any failure means "not ready"; the reason is the operator's, not the client's
+    except (
+        Exception
+    ):  # any failure means "not ready"; the reason is the operator's, not the client's
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})

@@ -44,9 +44,14 @@ _DESCRIPTIONS = {
 }
 
 
-def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` entries for these statuses, each a problem+json document."""
-    return {
+def problems(
+    *statuses: int, success: dict[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries: each status a problem+json document, plus other successes."""
+    others: dict[int | str, dict[str, Any]] = {
+        code: {"description": text} for code, text in (success or {}).items()
+    }
+    return others | {
         status: {
             "model": Problem,
             "description": _DESCRIPTIONS[status],

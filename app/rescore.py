@@ -33,7 +33,9 @@ def compare_scores(stored: ScoreResult, fresh: ScoreResult) -> list[str]:
     for before, after in zip(stored.scales, fresh.scales, strict=False):
         for name in ("score", "band", "status"):
             if getattr(before, name) != getattr(after, name):
-                changes.append(f"{before.id}.{name}: {getattr(before, name)} -> {getattr(after, name)}")
+                changes.append(
+                    f"{before.id}.{name}: {getattr(before, name)} -> {getattr(after, name)}"
+                )
     if stored.profile != fresh.profile:
         changes.append(f"profile: {stored.profile} -> {fresh.profile}")
     if stored.flags != fresh.flags:
@@ -59,7 +61,9 @@ async def rescore_all(settings: Settings, *, limit: int | None = None) -> Rescor
             async for assessment, result in rows:
                 definition = await definition_of(session, registry, assessment)
                 stored = ScoreResult.model_validate(result.score)
-                fresh = score(definition, assessment.answers, definition_hash=result.definition_hash)
+                fresh = score(
+                    definition, assessment.answers, definition_hash=result.definition_hash
+                )
                 report.checked += 1
                 changes = compare_scores(stored, fresh)
                 if changes:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import uuid
 from datetime import datetime
@@ -85,7 +86,7 @@ def _entry(assessment: Assessment, total: int) -> HistoryEntry:
         assessment_id=assessment.id,
         questionnaire_id=assessment.questionnaire_id,
         questionnaire_version=assessment.questionnaire_version,
-        status=assessment.status,  # type: ignore[arg-type]
+        status=assessment.status,
         progress=Progress(answered=len(assessment.answers), total=total),
         created_at=assessment.created_at,
         answered_at=assessment.answered_at,
@@ -132,7 +133,9 @@ async def scale_trend(
                 answered_at=assessment.answered_at or result.created_at,
                 score=scored.score,
                 band=scored.band,
-                band_label=localized(band.label, locale, definition.default_locale) if band else None,
+                band_label=localized(band.label, locale, definition.default_locale)
+                if band
+                else None,
             )
         )
     note = localized(scale.reliability_note, locale, "en") if scale.reliability_note else None
@@ -143,7 +146,7 @@ async def scale_trend(
             to_assessment_id=after.assessment_id,
             change=compare(before.score, after.score, scale.reliability, note),  # type: ignore[arg-type]
         )
-        for before, after in zip(scored_points, scored_points[1:], strict=False)
+        for before, after in itertools.pairwise(scored_points)
     ]
     return TrendRead(
         questionnaire_id=definition.id,

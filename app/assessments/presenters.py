@@ -25,8 +25,8 @@ def present_assessment(assessment: Assessment, total_items: int) -> AssessmentRe
         questionnaire_id=assessment.questionnaire_id,
         questionnaire_version=assessment.questionnaire_version,
         definition_hash=assessment.definition_hash,
-        status=assessment.status,  # type: ignore[arg-type]
-        source=assessment.source,  # type: ignore[arg-type]
+        status=assessment.status,
+        source=assessment.source,
         answers=assessment.answers,
         progress=Progress(answered=len(assessment.answers), total=total_items),
         revision=assessment.revision,
@@ -59,7 +59,9 @@ def present_result(
         band = next((b for b in scale.bands if b.id == s.band), None)
         scales.append(
             ScaleResult(
-                **s.model_dump(), title=text(scale.title), band_label=text(band.label) if band else None
+                **s.model_dump(),
+                title=text(scale.title),
+                band_label=text(band.label) if band else None,
             )
         )
     return ResultRead(

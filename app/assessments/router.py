@@ -178,8 +178,9 @@ async def get_result(
     "/submissions",
     status_code=status.HTTP_201_CREATED,
     response_model=SubmissionRead,
-    responses={200: {"description": "A retry: the submission stored the first time."}}
-    | problems(401, 409, 413, 422),
+    responses=problems(
+        401, 409, 413, 422, success={200: "A retry: the submission stored the first time."}
+    ),
 )
 async def create_submission(
     body: SubmissionCreate,

@@ -39,7 +39,9 @@ class Submitted:
     replayed: bool
 
 
-def resolve_definition(registry: Registry, questionnaire_id: str, version: str | None) -> Definition:
+def resolve_definition(
+    registry: Registry, questionnaire_id: str, version: str | None
+) -> Definition:
     """The definition a request body names, or 422 pointing at the field."""
     try:
         return registry.get(questionnaire_id, version)
@@ -58,7 +60,9 @@ def validate_answers(definition: Definition, answers: Mapping[str, object]) -> N
     if problems:
         raise InvalidInput(
             f"{len(problems)} answer(s) cannot be accepted for {definition.key}.",
-            errors=[{"pointer": f"#/answers/{item}", "detail": detail} for item, detail in problems],
+            errors=[
+                {"pointer": f"#/answers/{item}", "detail": detail} for item, detail in problems
+            ],
         )
 
 
@@ -136,7 +140,8 @@ async def submit_assessment(
         if assessment.idempotency_key == idempotency_key:
             return Submitted(assessment, await result_of(session, assessment), replayed=True)
         raise Conflict(
-            "This assessment was already submitted.", result=f"/v1/assessments/{assessment.id}/result"
+            "This assessment was already submitted.",
+            result=f"/v1/assessments/{assessment.id}/result",
         )
     definition = await definition_of(session, registry, assessment)
     if not assessment.answers:

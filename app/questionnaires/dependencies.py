@@ -8,7 +8,7 @@ from fastapi import Depends, Header, Path, Query, Request
 
 from app.errors import NotFound
 from app.i18n import parse_accept_language
-from app.questionnaires.model import LOCALE, SLUG, SEMVER, Definition
+from app.questionnaires.model import LOCALE, SEMVER, SLUG, Definition
 from app.questionnaires.registry import Registry
 
 

@@ -8,6 +8,7 @@ every declared locale), so the scoring engine can trust it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from decimal import Decimal
@@ -409,7 +410,7 @@ class Definition(Frozen):
             problems.append(f"{where}: the lowest band starts at {bands[0].min}, not at {low}")
         if _dec(bands[-1].max, scale.precision) != high:
             problems.append(f"{where}: the highest band ends at {bands[-1].max}, not at {high}")
-        for before, after in zip(bands, bands[1:], strict=False):
+        for before, after in itertools.pairwise(bands):
             expected = _dec(before.max, scale.precision) + scale.step
             if _dec(after.min, scale.precision) != expected:
                 problems.append(

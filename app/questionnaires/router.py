@@ -45,8 +45,7 @@ def list_questionnaires(registry: RegistryDep, wanted: WantedLocales) -> list[Qu
 @router.get(
     "/questionnaires/{questionnaire_id}",
     response_model=QuestionnaireRead,
-    responses={304: {"description": "Not modified (If-None-Match matched the ETag)."}}
-    | problems(404, 422),
+    responses=problems(404, 422, success={304: "Not modified (If-None-Match matched the ETag)."}),
 )
 def get_questionnaire(
     definition: QuestionnaireFromPath,

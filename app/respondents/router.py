@@ -46,7 +46,9 @@ async def create_respondent(
 async def update_my_consent(body: ConsentUpdate, respondent: CurrentRespondent) -> ConsentRead:
     """Give or withdraw consent to anonymized research use of your scores."""
     service.set_consent(respondent, body.research)
-    return ConsentRead(research=respondent.research_consent, updated_at=respondent.research_consent_at)
+    return ConsentRead(
+        research=respondent.research_consent, updated_at=respondent.research_consent_at
+    )
 
 
 @router.get("/me/export", response_model=DataExport, responses=problems(401))

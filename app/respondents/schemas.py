@@ -31,7 +31,7 @@ class RespondentCreated(Schema):
 
     id: uuid.UUID
     token: str = Field(description="Send as `Authorization: Bearer <token>`. Store it safely.")
-    token_type: Literal["bearer"] = "bearer"
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
     research_consent: bool
     created_at: datetime
 

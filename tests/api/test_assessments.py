@@ -40,7 +40,8 @@ async def test_start_save_resume_submit_and_read(
     assert body["profile"]["id"]
     assert [step["rule"] for step in body["trace"]].count("band") == len(body["scales"])
     feedback = body["feedback"]
-    assert feedback["notice"] and feedback["support"]["resources"]
+    assert feedback["notice"]
+    assert feedback["support"]["resources"]
     assert feedback["support_first"] is bool(body["flags"])
 
     again = await client.get(f"{url}/result", headers=auth)

@@ -28,7 +28,9 @@ async def _assert_refused(
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     problem: dict[str, Any] = response.json()
-    assert problem["status"] == status and problem["title"] and problem["detail"]
+    assert problem["status"] == status
+    assert problem["title"]
+    assert problem["detail"]
     if where is not None:
         named = [e.get("pointer") or e.get("parameter") for e in problem["errors"]]
         assert where in named, named
@@ -66,7 +68,10 @@ async def test_answer_outside_its_scale_or_of_wrong_type(
     item = (await _first_item(client))["id"]
     body = {"questionnaire_id": WOT, "answers": {item: value}}
     await _assert_refused(
-        app, lambda: client.post("/v1/assessments", json=body, headers=auth), 422, f"#/answers/{item}"
+        app,
+        lambda: client.post("/v1/assessments", json=body, headers=auth),
+        422,
+        f"#/answers/{item}",
     )
 
 
@@ -77,7 +82,9 @@ async def test_save_of_an_unknown_item_keeps_the_others(
     created = await start(client, auth)
     url = f"/v1/assessments/{created['id']}/answers"
     body = {"answers": {item: 1, "made_up": 2}}
-    await _assert_refused(app, lambda: client.put(url, json=body, headers=auth), 422, "#/answers/made_up")
+    await _assert_refused(
+        app, lambda: client.put(url, json=body, headers=auth), 422, "#/answers/made_up"
+    )
 
 
 async def test_submit_of_a_submitted_assessment(
@@ -133,11 +140,15 @@ async def test_missing_or_wrong_token(
     assert "token" in problem["detail"].lower()
 
 
-async def test_malformed_json(app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]) -> None:
+async def test_malformed_json(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
     await _assert_refused(
         app,
         lambda: client.post(
-            "/v1/assessments", content=b"{not json", headers=auth | {"Content-Type": "application/json"}
+            "/v1/assessments",
+            content=b"{not json",
+            headers=auth | {"Content-Type": "application/json"},
         ),
         422,
         None,

@@ -72,9 +72,12 @@ async def test_trend_shows_each_score_and_the_change(
     trend = response.json()
     assert [p["answered_at"][:10] for p in trend["points"]] == ["2026-11-01", "2026-11-02"]
     (change,) = trend["changes"]
-    assert change["change"]["difference"] == trend["points"][1]["score"] - trend["points"][0]["score"]
+    assert (
+        change["change"]["difference"] == trend["points"][1]["score"] - trend["points"][0]["score"]
+    )
     if scale["reliability"] is None:
-        assert change["change"]["basis"] == "raw" and change["change"]["note"]
+        assert change["change"]["basis"] == "raw"
+        assert change["change"]["note"]
     unknown = await client.get(
         "/v1/me/trends?questionnaire=window-of-tolerance&scale=nope", headers=auth
     )
@@ -86,7 +89,8 @@ async def test_consent_is_recorded_with_each_result(
 ) -> None:
     await _offline(client, auth, "connection", 0, 1)
     given = await client.put("/v1/me/consent", json={"research": True}, headers=auth)
-    assert given.json()["research"] is True and given.json()["updated_at"]
+    assert given.json()["research"] is True
+    assert given.json()["updated_at"]
     await _offline(client, auth, "connection", 0, 2)
     export = (await client.get("/v1/me/export", headers=auth)).json()
     assert export["research_consent"] is True
@@ -100,7 +104,8 @@ async def test_export_holds_answers_and_results(
     response = await client.get("/v1/me/export", headers=auth)
     assert response.headers["cache-control"] == "no-store"
     (assessment,) = response.json()["assessments"]
-    assert assessment["answers"] and assessment["result"]["scales"]
+    assert assessment["answers"]
+    assert assessment["result"]["scales"]
 
 
 async def test_erase_removes_everything_and_says_what(

@@ -39,7 +39,8 @@ async def test_get_publishes_the_scoring_rules(client: httpx.AsyncClient) -> Non
         assert 0 < scale["min_answered"] <= 1
         assert scale["bands"][0]["min"] == scale["min"]
         assert scale["bands"][-1]["max"] == scale["max"]
-    assert body["profiles"] and all("when" in p for p in body["profiles"])
+    assert body["profiles"]
+    assert all("when" in p for p in body["profiles"])
 
 
 async def test_language_from_query_then_accept_language(client: httpx.AsyncClient) -> None:
