@@ -324,10 +324,13 @@ class Definition(Frozen):
 
     @model_validator(mode="after")
     def _consistent(self) -> Definition:
-        problems = list(self._reference_problems())
-        problems += self._locale_problems()
-        for scale in self.scales:
-            problems += self._band_problems(scale)
+        references = self._reference_problems()
+        problems = references + self._locale_problems()
+        # Score ranges look items and response scales up: with a dangling reference they would
+        # raise KeyError (which pydantic does not turn into a validation error), so wait.
+        if not references:
+            for scale in self.scales:
+                problems += self._band_problems(scale)
         if problems:
             raise ValueError("; ".join(problems))
         return self
