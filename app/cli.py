@@ -95,3 +95,7 @@ def rescore(
 def main() -> None:
     """Entry point of the `attune` console script."""
     cli()
+
+
+if __name__ == "__main__":
+    main()

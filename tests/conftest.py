@@ -22,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.config import Settings
 from app.main import create_app
@@ -93,10 +94,15 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
-        async with application.state.engine.begin() as connection:
-            for table in reversed(metadata.sorted_tables):
-                if table.name != StoredDefinition.__tablename__:
-                    await connection.execute(delete(table))
+        await clear_rows(application.state.engine)
+
+
+async def clear_rows(engine: AsyncEngine) -> None:
+    """Delete what tests wrote (the definitions stay: every app start records them)."""
+    async with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name != StoredDefinition.__tablename__:
+                await connection.execute(delete(table))
 
 
 @pytest.fixture
