@@ -78,7 +78,8 @@ async def test_rescore_reports_a_result_that_differs(
     report = await rescore_all(app.state.settings)
     assert report.checked == 1
     (line,) = report.differences
-    assert assessment_id in line and "profile: not-what-the-rules-say" in line
+    assert assessment_id in line
+    assert "profile: not-what-the-rules-say" in line
     cli = attune("rescore", database_url=database_url)
     assert cli.returncode == 1
     assert "1 different" in cli.stdout
