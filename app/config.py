@@ -6,11 +6,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./attune.db"
-DEVELOPMENT_SECRET = "development-only-secret-change-me"  # noqa: S105 (refused outside development)
 
 
 class Settings(BaseSettings):
@@ -25,10 +24,6 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = Field(10, ge=1)
     database_echo: bool = False
-    secret_key: SecretStr = Field(
-        SecretStr(DEVELOPMENT_SECRET),
-        description="Server-side key for keyed hashes; must be set outside development.",
-    )
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
     default_locale: str = "en"
     support_file: Path | None = Field(
@@ -36,15 +31,6 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "INFO"
-
-    @model_validator(mode="after")
-    def _no_default_secret_in_production(self) -> Settings:
-        if (
-            self.environment == "production"
-            and self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
-        ):
-            raise ValueError("ATTUNE_SECRET_KEY must be set outside development")
-        return self
 
     @property
     def is_sqlite(self) -> bool:
