@@ -28,6 +28,13 @@ class Schema(BaseModel):
 class AssessmentCreate(Schema):
     """Start answering a questionnaire, optionally with some answers already."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"questionnaire_id": "three-item-loneliness", "answers": {"left-out": 1}}]
+        },
+    )
+
     questionnaire_id: QuestionnaireId
     version: Version | None = Field(None, description="A published version; latest if absent.")
     answers: Answers = Field(default_factory=dict, max_length=500)
@@ -100,6 +107,20 @@ class ResultRead(Schema):
 
 class SubmissionCreate(Schema):
     """A whole assessment answered offline, sent once (or again, safely, on retry)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "5b1f4f8e-2c7a-4f57-9a3c-0d6f2b1e9a10",
+                    "questionnaire_id": "three-item-loneliness",
+                    "answers": {"lack-companionship": 2, "left-out": 1, "isolated": 2},
+                    "answered_at": "2026-11-20T08:30:00+01:00",
+                }
+            ]
+        },
+    )
 
     id: uuid.UUID = Field(description="Made by the client; a retry sends the same id.")
     questionnaire_id: QuestionnaireId

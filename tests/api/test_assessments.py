@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from fastapi import FastAPI
 
@@ -165,3 +167,35 @@ async def test_another_persons_assessment_is_not_found(
         assert response.status_code == 404, (method, suffix)
         assert response.json()["title"] == "Not found"
         assert "answers" not in response.json()
+
+
+async def test_concurrent_submits_give_one_result_and_one_conflict(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    definition = await questionnaire(client, "window-of-tolerance")
+    created = await start(client, auth, answers=answer_all(definition))
+    responses = await asyncio.gather(
+        *(submit(client, auth, created["id"], key=f"tab-{n}") for n in range(2))
+    )
+    assert sorted(r.status_code for r in responses) == [200, 409]
+    assert await count(app, "results") == 1
+
+
+async def test_concurrent_saves_with_the_same_if_match_lose_no_update(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    definition = await questionnaire(client, "window-of-tolerance")
+    first, second = (i["id"] for i in definition["items"][:2])
+    created = await start(client, auth)
+    url = f"/v1/assessments/{created['id']}/answers"
+    responses = await asyncio.gather(
+        *(
+            client.put(url, json={"answers": {item: 1}}, headers=auth | {"If-Match": '"1"'})
+            for item in (first, second)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [200, 412]
+    winner = next(r for r in responses if r.status_code == 200).json()["answers"]
+    stored = (await client.get(f"/v1/assessments/{created['id']}", headers=auth)).json()
+    assert stored["answers"] == winner
+    assert stored["revision"] == 2
