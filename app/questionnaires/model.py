@@ -85,7 +85,11 @@ class AnyOf(Frozen):
 
 
 class Not(Frozen):
-    """True when the condition is false."""
+    """True when the condition is false.
+
+    Mind unscored scales: ``not {scale: x, band: [high]}`` is also true when `x` is
+    insufficient. Say ``{scale: x, band: [low, moderate]}`` to mean "scored and not high".
+    """
 
     not_: Condition = Field(alias="not")
 
