@@ -15,7 +15,12 @@ from app.errors import PROBLEM_JSON, AppError, InvalidInput, ServiceUnavailable
 
 logger = logging.getLogger("attune.errors")
 
-_TITLES = {404: "Not found", 405: "Method not allowed", 406: "Not acceptable"}
+_TITLES = {
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    413: "Payload too large",
+}
 
 
 def problem_response(error: AppError, request: Request) -> JSONResponse:

@@ -1,4 +1,9 @@
-"""ASGI middleware: a request body size limit that holds for chunked bodies too."""
+"""ASGI middleware: a request body size limit that holds for chunked bodies too.
+
+FastAPI's own `max_body_size` (Starlette's RequestBodyLimitMiddleware) answers a body whose
+Content-Length is over the limit with text/plain, before any exception handler can run; every
+error of this API is problem+json, so the limit is enforced here instead.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is None and b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)  # no body: nothing to count
+            return
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._reject(scope, send)
             return

@@ -19,7 +19,7 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", response_model=Health)
-def healthz() -> Health:
+async def healthz() -> Health:
     """Liveness: the process answers."""
     return Health(status="ok")
 

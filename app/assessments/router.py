@@ -248,6 +248,6 @@ async def get_my_trend(
     The change is a reliable change index (Jacobson & Truax, 1991) where the questionnaire
     publishes SD and reliability for the scale; otherwise the raw change, saying why.
     """
-    definition = questionnaire_from_path(registry, questionnaire)
+    definition = await questionnaire_from_path(registry, questionnaire)
     locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
     return await history.scale_trend(session, respondent, definition, scale, locale)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
-from app.db import utcnow
+from app.db import insert_row, insert_unless_exists, utcnow
 from app.errors import Conflict, InvalidInput, PreconditionFailed
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
@@ -179,19 +179,19 @@ async def submit_offline(
     """Store and score a whole assessment once per client id; a retry gets the first result."""
     answered_at = answered_at.astimezone(UTC)
     fingerprint = _fingerprint(definition, answers, answered_at)
-    existing = await _by_client_id(session, respondent, client_id)
-    if existing is not None:
-        return await _replay(session, existing, fingerprint)
     validate_answers(definition, answers)
     definition_hash = registry.hash(definition)
     scored = score(definition, answers, definition_hash=definition_hash)
     now = utcnow()
     assessment = Assessment(
+        id=uuid.uuid4(),
         respondent_id=respondent.id,
         questionnaire_id=definition.id,
         questionnaire_version=definition.version,
         definition_hash=definition_hash,
         status=SUBMITTED,
+        source="app",
+        revision=1,
         answers=dict(answers),
         client_id=client_id,
         request_hash=fingerprint,
@@ -201,19 +201,15 @@ async def submit_offline(
         updated_at=now,
         research_consent=respondent.research_consent,
     )
-    try:
-        async with session.begin_nested():
-            session.add(assessment)
-            await session.flush()
-    except IntegrityError:
-        # The same submission, sent twice at once: the other request stored it first.
+    # Optimistic: most submissions are new. A retry (or the same one sent twice at once)
+    # finds the row the first one stored and gets that one's result.
+    if not await insert_unless_exists(session, assessment, ["respondent_id", "client_id"]):
         existing = await _by_client_id(session, respondent, client_id)
-        if existing is None:
-            raise
+        if existing is None:  # pragma: no cover - the conflicting row cannot vanish mid-transaction
+            raise Conflict("This submission is being stored by another request; retry.")
         return await _replay(session, existing, fingerprint)
     result = _result_row(assessment, scored)
-    session.add(result)
-    await session.flush()
+    await insert_row(session, result)
     return Submitted(assessment, result, replayed=False)
 
 
@@ -233,7 +229,8 @@ def _require_in_progress(assessment: Assessment) -> None:
 
 def _result_row(assessment: Assessment, scored: ScoreResult) -> Result:
     return Result(
-        assessment=assessment,
+        id=uuid.uuid4(),
+        assessment_id=assessment.id,
         definition_hash=scored.definition_hash,
         engine_version=scored.engine_version,
         score=scored.model_dump(mode="json"),
