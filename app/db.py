@@ -150,17 +150,17 @@ async def insert_unless_exists(session: AsyncSession, row: Base, unique: list[st
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(table)
-        .values(values)
         .on_conflict_do_nothing(index_elements=unique)
         .returning(*table.primary_key.columns)
     )
-    return (await session.execute(statement)).first() is not None
+    # Values as parameters, not .values(): the statement then compiles once and is cached.
+    return (await session.execute(statement, values)).first() is not None
 
 
 async def insert_row(session: AsyncSession, row: Base) -> None:
     """INSERT one new row as a single Core statement, without the unit of work's overhead."""
     values = {a.key: getattr(row, a.key) for a in row.__mapper__.column_attrs}
-    await session.execute(cast(Table, row.__table__).insert().values(values))
+    await session.execute(cast(Table, row.__table__).insert(), values)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
