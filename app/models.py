@@ -1,10 +1,26 @@
 """Every table, imported in one place so Alembic and tests see the whole schema."""
 
+from app.accounts.models import Organization, User, UserToken
 from app.assessments.models import Assessment, Result
+from app.clinic.models import Client, Invitation, WebhookAttempt, WebhookDelivery
 from app.db import Base
 from app.questionnaires.models import StoredDefinition
 from app.respondents.models import Respondent, RespondentToken
 
 metadata = Base.metadata
 
-__all__ = ["Assessment", "Respondent", "RespondentToken", "Result", "StoredDefinition", "metadata"]
+__all__ = [
+    "Assessment",
+    "Client",
+    "Invitation",
+    "Organization",
+    "Respondent",
+    "RespondentToken",
+    "Result",
+    "StoredDefinition",
+    "User",
+    "UserToken",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "metadata",
+]

@@ -140,3 +140,34 @@ async def count(app: FastAPI, table: str) -> int:
     """How many rows a table has."""
     async with app.state.engine.connect() as connection:
         return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())  # noqa: S608
+
+
+async def new_staff(
+    app: FastAPI, role: str, organization_id: uuid.UUID | None = None, email: str | None = None
+) -> tuple[dict[str, str], uuid.UUID, uuid.UUID]:
+    """A staff member (a new organization unless one is given) with a live token.
+
+    Returns (Authorization header, user id, organization id). The password is not usable:
+    tests of login make their users through the API or the CLI.
+    """
+    from datetime import timedelta
+
+    from app.accounts.models import Organization, User
+    from app.accounts.tokens import issue_token
+
+    async with app.state.sessionmaker.begin() as session:
+        if organization_id is None:
+            organization = Organization(name=f"Clinic {uuid.uuid4().hex[:6]}")
+            session.add(organization)
+            await session.flush()
+            organization_id = organization.id
+        user = User(
+            organization_id=organization_id,
+            email=email or f"{role}-{uuid.uuid4().hex[:8]}@clinic.test",
+            password_hash="!unusable",
+            role=role,
+        )
+        session.add(user)
+        await session.flush()
+        token = await issue_token(session, user, timedelta(hours=1))
+    return {"Authorization": f"Bearer {token}"}, user.id, organization_id

@@ -45,6 +45,10 @@ class Assessment(UUIDPrimaryKey, Timestamps, Base):
     submitted_at: Mapped[datetime | None]
     #: The respondent's research consent when they submitted (research uses only these).
     research_consent: Mapped[bool | None]
+    #: The intake link this was answered through, if any.
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="SET NULL"), index=True
+    )
 
     result: Mapped[Result | None] = relationship(
         back_populates="assessment", lazy="raise", uselist=False, passive_deletes=True
@@ -68,5 +72,8 @@ class Result(UUIDPrimaryKey, Base):
     profile: Mapped[str | None] = mapped_column(String(64))
     flagged: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A therapist saw a flagged result (it leaves the attention list).
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
     assessment: Mapped[Assessment] = relationship(back_populates="result", lazy="raise")
