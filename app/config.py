@@ -30,6 +30,19 @@ class Settings(BaseSettings):
         None, description="A support.yaml of your own (crisis lines per locale)."
     )
     cors_origins: list[str] = Field(default_factory=list)
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="Base URL of intake links sent to clients."
+    )
+    staff_token_hours: int = Field(12, ge=1, description="Lifetime of a staff login token.")
+    rate_limit_storage: str = Field(
+        "async+memory://",
+        description="limits storage URI; async+redis://host:6379 shares limits across workers.",
+    )
+    login_failures_limit: str = Field("10/15 minutes", description="Wrong passwords per address.")
+    token_failures_limit: str = Field(
+        "20/15 minutes", description="Wrong intake tokens per address."
+    )
+    webhook_timeout_seconds: float = Field(5.0, gt=0)
     log_level: str = "INFO"
 
     @property

@@ -13,6 +13,7 @@ Services raise these; they never know about HTTP beyond the status each class de
     ├── PreconditionFailed (412)
     ├── PayloadTooLarge (413)
     ├── PreconditionRequired (428)
+    ├── TooManyRequests (429) ── carries `retry_after` seconds
     └── ServiceUnavailable (503)
 """
 
@@ -134,6 +135,18 @@ class PreconditionRequired(AppError):
     status = 428
     type = _problem_type("precondition-required")
     title = "Precondition required"
+
+
+class TooManyRequests(AppError):
+    """Too many failed attempts from one address; try again after `retry_after` seconds."""
+
+    status = 429
+    type = _problem_type("too-many-requests")
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(AppError):

@@ -11,7 +11,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
 
-from app.errors import PROBLEM_JSON, AppError, InvalidInput, ServiceUnavailable
+from app.errors import (
+    PROBLEM_JSON,
+    AppError,
+    InvalidInput,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 
 logger = logging.getLogger("attune.errors")
 
@@ -25,7 +31,9 @@ _TITLES = {
 
 def problem_response(error: AppError, request: Request) -> JSONResponse:
     """The problem+json response for an application error."""
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
+    if isinstance(error, TooManyRequests):
+        headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(
         error.to_problem(instance=request.url.path),
         status_code=error.status,

@@ -12,17 +12,21 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
+from app.clinic.router import router as clinic_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
 from app.handlers import install_error_handlers
+from app.intake.router import router as intake_router
 from app.middleware import BodySizeLimit
 from app.ops import router as ops_router
 from app.problems import FieldError, Problem
 from app.questionnaires.registry import Registry
 from app.questionnaires.router import router as questionnaires_router
 from app.questionnaires.service import record_definitions
+from app.ratelimit import FailureLimiter
 from app.respondents.router import router as respondents_router
 
 logger = logging.getLogger("attune")
@@ -52,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rendered_views = {}
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.limiter = FailureLimiter(settings.rate_limit_storage)
         try:
             await _record_definitions(app)
             yield
@@ -66,7 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
     )
     install_error_handlers(app)
-    for router in (questionnaires_router, respondents_router, assessments_router, ops_router):
+    for router in (
+        questionnaires_router,
+        respondents_router,
+        assessments_router,
+        accounts_router,
+        clinic_router,
+        intake_router,
+        ops_router,
+    ):
         app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(
