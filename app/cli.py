@@ -1,4 +1,4 @@
-"""The `attune` command: serve, migrate, questionnaires, rescore."""
+"""The `attune` command: serve, migrate, questionnaires, users, rescore."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from app.accounts.cli import users_app
 from app.config import Settings, get_settings
 from app.questionnaires.cli import questionnaires_app
 
@@ -16,6 +17,7 @@ cli = typer.Typer(
     add_completion=False,
 )
 cli.add_typer(questionnaires_app, name="questionnaires")
+cli.add_typer(users_app, name="users")
 
 
 @cli.command()

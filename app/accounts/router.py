@@ -2,6 +2,114 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.accounts import service, tokens
+from app.accounts.dependencies import CurrentAdmin, CurrentUser
+from app.accounts.models import User
+from app.accounts.schemas import TokenRead, UserCreate, UserRead, UserUpdate
+from app.config import Settings
+from app.db import SessionDep
+from app.errors import Unauthorized
+from app.problems import problems
+from app.ratelimit import Limiter, client_address
+from app.security import BearerToken
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
+
+
+def _problem(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """A problem+json response for a status app.problems has no description of (403, 429)."""
+    (declared,) = problems(401).values()
+    return {status_code: declared | {"description": description}}
+
+
+FORBIDDEN = _problem(403, "The caller is not an admin.")
+TOO_MANY = _problem(429, "Too many failed logins from this address; see Retry-After.")
+
+
+async def organization_user(
+    session: SessionDep,
+    admin: CurrentAdmin,
+    user_id: Annotated[uuid.UUID, Path(description="The user's id.")],
+) -> User:
+    """A user of the admin's organization, or 404 (after 403 for a non-admin)."""
+    return await service.organization_user(session, admin.organization_id, user_id)
+
+
+OrganizationUser = Annotated[User, Depends(organization_user)]
+
+
+@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422) | TOO_MANY)
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    limiter: Limiter,
+) -> TokenRead:
+    """Log in with email (as `username`) and password; returns a bearer token shown once."""
+    settings: Settings = request.app.state.settings
+    key = ("login", client_address(request))
+    # Checked before verifying, so a refused address costs no argon2 work.
+    await limiter.check(settings.login_failures_limit, *key)
+    try:
+        user = await service.authenticate_password(session, form.username, form.password)
+    except Unauthorized:
+        await limiter.fail(settings.login_failures_limit, *key)
+        raise
+    lifetime = timedelta(hours=settings.staff_token_hours)
+    token = await tokens.issue_token(session, user, lifetime)
+    response.headers["Cache-Control"] = "no-store"
+    return TokenRead(access_token=token, expires_in=int(lifetime.total_seconds()))
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))
+async def logout(session: SessionDep, user: CurrentUser, token: BearerToken) -> None:
+    """Revoke the token of this request; other sessions of the user stay logged in."""
+    await tokens.revoke_token(session, token)
+
+
+@router.get("/auth/me", response_model=UserRead, responses=problems(401))
+async def get_me(user: CurrentUser) -> UserRead:
+    """The staff member behind the bearer token."""
+    return UserRead.model_validate(user)
+
+
+@router.get("/users", response_model=list[UserRead], responses=problems(401) | FORBIDDEN)
+async def list_users(session: SessionDep, admin: CurrentAdmin) -> list[UserRead]:
+    """Every staff member of your organization, by email (admins only)."""
+    users = await service.list_users(session, admin.organization_id)
+    return [UserRead.model_validate(user) for user in users]
+
+
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=problems(401, 409, 422) | FORBIDDEN,
+)
+async def create_user(body: UserCreate, session: SessionDep, admin: CurrentAdmin) -> UserRead:
+    """Add an admin, therapist or researcher to your organization (admins only)."""
+    user = await service.create_user(
+        session, admin.organization_id, body.email, body.password, body.role
+    )
+    return UserRead.model_validate(user)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserRead,
+    responses=problems(401, 404, 409, 422) | FORBIDDEN,
+)
+async def update_user(
+    body: UserUpdate, session: SessionDep, admin: CurrentAdmin, user: OrganizationUser
+) -> UserRead:
+    """Change a user's role or deactivate them (logs them out); 409 for the last admin."""
+    await service.update_user(session, admin, user, role=body.role, is_active=body.is_active)
+    return UserRead.model_validate(user)
