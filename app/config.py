@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         "20/15 minutes", description="Wrong intake tokens per address."
     )
     webhook_timeout_seconds: float = Field(5.0, gt=0)
+    webhook_poll_seconds: float = Field(
+        5.0, ge=0, description="How often due webhook events are sent; 0 stops the sender."
+    )
+    webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
     log_level: str = "INFO"
 
     @property

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
 from app.clinic.router import router as clinic_router
+from app.clinic.webhooks import start_deliverer, stop_deliverer
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
@@ -57,10 +58,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
+        deliverer = None
         try:
             await _record_definitions(app)
+            deliverer = start_deliverer(app.state.sessionmaker, settings)
             yield
         finally:
+            await stop_deliverer(deliverer)
             await engine.dispose()
 
     app = FastAPI(

@@ -1,7 +1,180 @@
-"""/v1/clients, invitations, results, trends and /v1/attention for therapists."""
+"""/v1/clients, invitations, results, trends, /v1/attention and the organization's webhook."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app.accounts.dependencies import CurrentAdmin, CurrentTherapist
+from app.assessments.schemas import TrendRead
+from app.clinic import invitations, results, service, webhooks
+from app.clinic.dependencies import AppSettings, ClientInScope, InvitationInScope, ResultInScope
+from app.clinic.schemas import (
+    Acknowledgement,
+    AttentionPage,
+    ClientCreate,
+    ClientPage,
+    ClientRead,
+    ClientResultPage,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationList,
+    InvitationRead,
+    WebhookCreated,
+    WebhookDeliveryList,
+    WebhookUpdate,
+)
+from app.db import SessionDep, utcnow
+from app.i18n import negotiate_locale
+from app.problems import problems
+from app.questionnaires.dependencies import RegistryDep, WantedLocales, find_questionnaire
+from app.questionnaires.model import SLUG
 
 router = APIRouter(prefix="/v1", tags=["clinic"])
+
+# app.problems describes no 403; the declaration is the same problem+json document.
+(_DECLARED,) = problems(401).values()
+STAFF = problems(401, 404, 422) | {403: _DECLARED | {"description": "Not a therapist or admin."}}
+ADMIN = problems(401, 422) | {403: _DECLARED | {"description": "Not an admin."}}
+Limit = Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of a page.")]
+
+
+@router.post("/clients", status_code=status.HTTP_201_CREATED, responses=STAFF)
+async def create_client(
+    body: ClientCreate, session: SessionDep, user: CurrentTherapist
+) -> ClientRead:
+    """Add a client (yours; an admin may name a therapist of the organization)."""
+    client = await service.create_client(session, user, body.label, body.email, body.therapist_id)
+    return service.present_client(client)
+
+
+@router.get("/clients", responses=STAFF)
+async def list_clients(
+    session: SessionDep, user: CurrentTherapist, limit: Limit = 20, cursor: Cursor = None
+) -> ClientPage:
+    """List your clients (an admin: the organization's), newest first."""
+    return await service.list_clients(session, user, limit=limit, cursor=cursor)
+
+
+@router.get("/clients/{client_id}", responses=STAFF)
+async def get_client(client: ClientInScope) -> ClientRead:
+    """Get one of your clients."""
+    return service.present_client(client)
+
+
+@router.post(
+    "/clients/{client_id}/invitations", status_code=status.HTTP_201_CREATED, responses=STAFF
+)
+async def create_invitation(
+    body: InvitationCreate,
+    client: ClientInScope,
+    session: SessionDep,
+    registry: RegistryDep,
+    user: CurrentTherapist,
+    settings: AppSettings,
+) -> InvitationCreated:
+    """Make an intake link for the client. The link and its token are shown this once only."""
+    chosen = invitations.resolve_questionnaires(registry, body.questionnaires)
+    invitation, token = await invitations.create_invitation(
+        session,
+        user,
+        client,
+        chosen,
+        expires_in_days=body.expires_in_days,
+        show_feedback=body.show_feedback,
+    )
+    shown = invitations.present_invitation(invitation, utcnow())
+    url = f"{settings.public_url.rstrip('/')}/intake/{token}"
+    return InvitationCreated(**dict(shown), url=url, token=token)
+
+
+@router.get("/clients/{client_id}/invitations", responses=STAFF)
+async def list_invitations(client: ClientInScope, session: SessionDep) -> InvitationList:
+    """List the client's invitations with their status (never their links)."""
+    now = utcnow()
+    found = await invitations.list_invitations(session, client)
+    return InvitationList(items=[invitations.present_invitation(i, now) for i in found])
+
+
+@router.post("/invitations/{invitation_id}/revoke", responses=STAFF | problems(409))
+async def revoke_invitation(invitation: InvitationInScope, session: SessionDep) -> InvitationRead:
+    """Revoke an unused invitation: its link stops working. Repeating it changes nothing."""
+    revoked = await invitations.revoke_invitation(session, invitation)
+    return invitations.present_invitation(revoked, utcnow())
+
+
+@router.get("/clients/{client_id}/results", responses=STAFF)
+async def list_client_results(
+    client: ClientInScope,
+    session: SessionDep,
+    registry: RegistryDep,
+    wanted: WantedLocales,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> ClientResultPage:
+    """The client's results, newest first: scores, bands, profile, flags and the rule trace."""
+    return await results.client_results(
+        session, registry, client, wanted, limit=limit, cursor=cursor
+    )
+
+
+@router.get("/clients/{client_id}/trends", responses=STAFF)
+async def get_client_trend(
+    client: ClientInScope,
+    session: SessionDep,
+    registry: RegistryDep,
+    wanted: WantedLocales,
+    questionnaire: Annotated[str, Query(pattern=SLUG, examples=["window-of-tolerance"])],
+    scale: Annotated[str, Query(pattern=SLUG, examples=["hyperarousal"])],
+) -> TrendRead:
+    """One scale over the client's results, with reliable change where figures are published."""
+    definition = find_questionnaire(registry, questionnaire, None)
+    locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
+    return await results.client_trend(session, client, definition, scale, locale)
+
+
+@router.get("/attention", responses=STAFF)
+async def list_attention(
+    session: SessionDep,
+    registry: RegistryDep,
+    user: CurrentTherapist,
+    wanted: WantedLocales,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> AttentionPage:
+    """Flagged results not yet acknowledged, of your clients (an admin: all), newest first."""
+    return await results.attention(session, registry, user, wanted, limit=limit, cursor=cursor)
+
+
+@router.post("/results/{result_id}/acknowledge", responses=STAFF)
+async def acknowledge_result(
+    result: ResultInScope, session: SessionDep, user: CurrentTherapist
+) -> Acknowledgement:
+    """Mark a result as seen so it leaves the attention list. Repeating it changes nothing."""
+    return await results.acknowledge(session, user, result)
+
+
+@router.put("/organization/webhook", responses=ADMIN)
+async def set_webhook(
+    body: WebhookUpdate, session: SessionDep, admin: CurrentAdmin
+) -> WebhookCreated:
+    """Register the organization's webhook; returns a new signing secret, shown this once."""
+    secret = await webhooks.set_webhook(session, admin.organization_id, body.url)
+    return WebhookCreated(url=body.url.strip(), secret=secret)
+
+
+@router.delete("/organization/webhook", status_code=status.HTTP_204_NO_CONTENT, responses=ADMIN)
+async def delete_webhook(session: SessionDep, admin: CurrentAdmin) -> None:
+    """Remove the webhook; events not yet delivered are marked failed."""
+    await webhooks.clear_webhook(session, admin.organization_id)
+
+
+@router.get("/organization/webhook/deliveries", responses=ADMIN)
+async def list_webhook_deliveries(
+    session: SessionDep, admin: CurrentAdmin, limit: Limit = 20
+) -> WebhookDeliveryList:
+    """The latest webhook deliveries with each try's status code or error."""
+    items = await webhooks.recent_deliveries(session, admin.organization_id, limit)
+    return WebhookDeliveryList(items=items)

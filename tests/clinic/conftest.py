@@ -1,0 +1,121 @@
+"""Fixtures of the clinic tests: staff, clients, submitted results, a real webhook receiver."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.assessments.service import start_assessment, submit_assessment
+from app.clinic.models import Client
+from app.clinic.webhooks import verify_signature
+from app.config import Settings
+from app.questionnaires.model import Definition
+from app.respondents.models import Respondent
+
+PUBLIC_URL = "https://attune.example"
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Test settings; no background sender, so tests call deliver_due themselves."""
+    return Settings(
+        database_url=database_url,
+        environment="test",
+        public_url=PUBLIC_URL,
+        webhook_poll_seconds=0,
+    )
+
+
+async def add_client(
+    client: httpx.AsyncClient, headers: dict[str, str], label: str = "J. (Tuesdays)", **body: Any
+) -> dict[str, Any]:
+    """Create a client over the API; return its body."""
+    response = await client.post("/v1/clients", json={"label": label, **body}, headers=headers)
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def answers(definition: Definition, high: set[str]) -> dict[str, int]:
+    """Answers that put the scales in `high` at their top and every other scale at its bottom."""
+    chosen = {}
+    for item in definition.items:
+        values = definition.response_scales[item.scale].values
+        up = any(item.id in s.items for s in definition.scales if s.id in high)
+        chosen[item.id] = max(values) if up != bool(item.reverse) else min(values)
+    return chosen
+
+
+FLAGGING = {"hyperarousal", "hypoarousal"}  # with low ventral regulation: a flag fires
+CALM = {"ventral-regulation", "closeness-capacity"}
+
+
+async def submit_for(
+    app: FastAPI, client_id: str, high: set[str], questionnaire: str = "window-of-tolerance"
+) -> tuple[str, str]:
+    """Submit an assessment as the client's respondent; return (assessment id, result id)."""
+    registry = app.state.registry
+    definition = registry.get(questionnaire)
+    async with app.state.sessionmaker.begin() as session:
+        owner = await session.get_one(Client, uuid.UUID(client_id))
+        respondent = await session.get_one(Respondent, owner.respondent_id)
+        assessment = await start_assessment(
+            session, registry, respondent, definition, answers(definition, high)
+        )
+        submitted = await submit_assessment(
+            session, registry, assessment, respondent, uuid.uuid4().hex
+        )
+    return str(submitted.assessment.id), str(submitted.result.id)
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint on 127.0.0.1 that checks signatures and answers scripted statuses."""
+
+    url: str = ""
+    secret: str = ""
+    statuses: list[int] = field(default_factory=list)
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            genuine = verify_signature(
+                receiver.secret, self.headers.get("Attune-Signature", ""), body
+            )
+            receiver.received.append({"headers": dict(self.headers), "body": body})
+            status = receiver.statuses.pop(0) if genuine and receiver.statuses else 200
+            self.send_response(status if genuine else 401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the test reads what was received instead."""
+
+    return Handler
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real HTTP server in a thread, on a free port."""
+    state = Receiver()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/attune"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
