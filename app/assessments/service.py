@@ -21,13 +21,37 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
 from app.db import insert_row, insert_unless_exists, utcnow
-from app.errors import Conflict, InvalidInput, PreconditionFailed
+from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.service import definition_of
 from app.respondents.models import Respondent
 from app.scoring import check_answers, score
 from app.scoring.result import ScoreResult
+
+
+@dataclass(frozen=True)
+class InvitationScope:
+    """What an intake link's token may reach: one invitation and the questionnaires it names."""
+
+    invitation_id: uuid.UUID
+    questionnaires: frozenset[tuple[str, str]]
+
+
+#: Key of the scope in `session.info`: a request authenticated by an intake token sets it, so
+#: every use case in that request (not just the routes that think of it) stays inside it.
+_INVITATION_SCOPE = "attune.invitation_scope"
+
+
+def limit_to_invitation(session: AsyncSession, scope: InvitationScope) -> None:
+    """Confine this session's assessment use cases to one invitation."""
+    session.info[_INVITATION_SCOPE] = scope
+
+
+def invitation_scope(session: AsyncSession) -> InvitationScope | None:
+    """The invitation this session is confined to, if any."""
+    scope: InvitationScope | None = session.info.get(_INVITATION_SCOPE)
+    return scope
 
 
 @dataclass(frozen=True)
@@ -72,8 +96,20 @@ async def start_assessment(
     respondent: Respondent,
     definition: Definition,
     answers: Mapping[str, int],
+    *,
+    source: str = "app",
+    invitation_id: uuid.UUID | None = None,
 ) -> Assessment:
-    """A new in-progress assessment, with any answers already given."""
+    """A new in-progress assessment, with any answers already given.
+
+    Under an intake token's scope it can only be one of the invitation's questionnaires, and
+    it belongs to that invitation.
+    """
+    scope = invitation_scope(session)
+    if scope is not None:
+        if (definition.id, definition.version) not in scope.questionnaires:
+            raise Forbidden(f"This intake link does not ask for {definition.key}.")
+        source, invitation_id = "intake", scope.invitation_id
     validate_answers(definition, answers)
     now = utcnow()
     assessment = Assessment(
@@ -81,6 +117,8 @@ async def start_assessment(
         questionnaire_id=definition.id,
         questionnaire_version=definition.version,
         definition_hash=registry.hash(definition),
+        source=source,
+        invitation_id=invitation_id,
         answers=dict(answers),
         created_at=now,
         updated_at=now,
