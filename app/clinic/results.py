@@ -53,7 +53,7 @@ async def client_results(
         statement = statement.where(
             tuple_(Assessment.submitted_at, Assessment.id) < tuple_(submitted_at, assessment_id)
         )
-    rows = list((await session.execute(statement)).tuples())
+    rows = list((await session.execute(statement)).all())
     page, more = rows[:limit], len(rows) > limit
     items = [await _client_result(session, registry, wanted, a, r) for a, r in page]
     next_cursor = None
@@ -113,7 +113,7 @@ async def attention(
         statement = statement.where(
             tuple_(Result.created_at, Result.id) < tuple_(created_at, result_id)
         )
-    rows = list((await session.execute(statement)).tuples())
+    rows = list((await session.execute(statement)).all())
     page, more = rows[:limit], len(rows) > limit
     items = [
         await _attention_item(session, registry, wanted, result, assessment, client)

@@ -238,7 +238,7 @@ async def _claim(sessionmaker: async_sessionmaker[AsyncSession], settings: Setti
         )
         lease = now + timedelta(seconds=settings.webhook_timeout_seconds + LEASE_MARGIN_SECONDS)
         jobs = []
-        for delivery, url, secret in (await session.execute(statement)).tuples():
+        for delivery, url, secret in (await session.execute(statement)).all():
             assert url is not None  # filtered above
             assert secret is not None
             delivery.next_attempt_at = lease
