@@ -9,6 +9,7 @@ from fastapi import Depends, Path
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
+from app.assessments.service import invitation_scope
 from app.db import SessionDep
 from app.errors import NotFound
 from app.respondents.dependencies import CurrentRespondent
@@ -23,6 +24,9 @@ async def owned_assessment(
     statement = select(Assessment).where(
         Assessment.id == assessment_id, Assessment.respondent_id == respondent.id
     )
+    if (scope := invitation_scope(session)) is not None:
+        # An intake token reaches only its own invitation's assessments.
+        statement = statement.where(Assessment.invitation_id == scope.invitation_id)
     assessment = (await session.execute(statement)).scalar_one_or_none()
     if assessment is None:
         raise NotFound(f"No assessment {assessment_id} of yours.")
