@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
+from app.clinic.delivery import start_deliverer, stop_deliverer
 from app.clinic.router import router as clinic_router
-from app.clinic.webhooks import start_deliverer, stop_deliverer
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON

@@ -35,11 +35,13 @@ class Problem(BaseModel):
 _DESCRIPTIONS = {
     400: "The request is malformed or lacks a required header.",
     401: "Missing or invalid bearer token.",
+    403: "The caller's role does not allow this.",
     404: "No such resource, or none the caller may see.",
     409: "Conflicts with the current state (e.g. already submitted).",
     412: "If-Match did not match: someone else changed it first.",
     413: "The body is over the size limit.",
     422: "A field is invalid; `errors` names each one.",
+    429: "Too many failed attempts from this address; wait for Retry-After seconds.",
     503: "The database cannot be reached.",
 }
 

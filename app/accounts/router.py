@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
@@ -23,16 +23,6 @@ from app.security import BearerToken
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
 
-def _problem(status_code: int, description: str) -> dict[int | str, dict[str, Any]]:
-    """A problem+json response for a status app.problems has no description of (403, 429)."""
-    (declared,) = problems(401).values()
-    return {status_code: declared | {"description": description}}
-
-
-FORBIDDEN = _problem(403, "The caller is not an admin.")
-TOO_MANY = _problem(429, "Too many failed logins from this address; see Retry-After.")
-
-
 async def organization_user(
     session: SessionDep,
     admin: CurrentAdmin,
@@ -45,7 +35,7 @@ async def organization_user(
 OrganizationUser = Annotated[User, Depends(organization_user)]
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422) | TOO_MANY)
+@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429))
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
@@ -81,7 +71,7 @@ async def get_me(user: CurrentUser) -> UserRead:
     return UserRead.model_validate(user)
 
 
-@router.get("/users", response_model=list[UserRead], responses=problems(401) | FORBIDDEN)
+@router.get("/users", response_model=list[UserRead], responses=problems(401, 403))
 async def list_users(session: SessionDep, admin: CurrentAdmin) -> list[UserRead]:
     """Every staff member of your organization, by email (admins only)."""
     users = await service.list_users(session, admin.organization_id)
@@ -92,7 +82,7 @@ async def list_users(session: SessionDep, admin: CurrentAdmin) -> list[UserRead]
     "/users",
     status_code=status.HTTP_201_CREATED,
     response_model=UserRead,
-    responses=problems(401, 409, 422) | FORBIDDEN,
+    responses=problems(401, 403, 409, 422),
 )
 async def create_user(body: UserCreate, session: SessionDep, admin: CurrentAdmin) -> UserRead:
     """Add an admin, therapist or researcher to your organization (admins only)."""
@@ -105,7 +95,7 @@ async def create_user(body: UserCreate, session: SessionDep, admin: CurrentAdmin
 @router.patch(
     "/users/{user_id}",
     response_model=UserRead,
-    responses=problems(401, 404, 409, 422) | FORBIDDEN,
+    responses=problems(401, 403, 404, 409, 422),
 )
 async def update_user(
     body: UserUpdate, session: SessionDep, admin: CurrentAdmin, user: OrganizationUser

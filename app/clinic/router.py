@@ -33,10 +33,8 @@ from app.questionnaires.model import SLUG
 
 router = APIRouter(prefix="/v1", tags=["clinic"])
 
-# app.problems describes no 403; the declaration is the same problem+json document.
-(_DECLARED,) = problems(401).values()
-STAFF = problems(401, 404, 422) | {403: _DECLARED | {"description": "Not a therapist or admin."}}
-ADMIN = problems(401, 422) | {403: _DECLARED | {"description": "Not an admin."}}
+STAFF = problems(401, 403, 404, 422)
+ADMIN = problems(401, 403, 422)
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")]
 Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of a page.")]
 

@@ -16,8 +16,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from app.clinic.delivery import deliver_due
 from app.clinic.models import WebhookAttempt, WebhookDelivery
-from app.clinic.webhooks import deliver_due, enqueue_event, sign, verify_signature
+from app.clinic.webhooks import enqueue_event, sign, verify_signature
 from app.db import utcnow
 from app.main import create_app
 from tests.clinic.conftest import Receiver
