@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -17,38 +11,14 @@ import pytest
 from app.config import Settings
 from app.db import create_engine
 from tests.conftest import clear_rows
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.servers import running_server
 
 
 @pytest.fixture
 def server(database_url: str) -> Iterator[str]:
     """`attune serve` on a free port of the test database; stopped with SIGTERM."""
-    port = _free_port()
-    env = os.environ | {"ATTUNE_DATABASE_URL": database_url, "ATTUNE_ENVIRONMENT": "test"}
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not become ready")
+    with running_server(database_url) as base:
         yield base
-    finally:
-        process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=15)[0].decode()
-        # uvicorn shuts down gracefully, then re-raises the signal as its exit status.
-        assert process.returncode in (0, -signal.SIGTERM), output
-        assert "Application shutdown complete" in output
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized, present
 
 LOCALES = ("en", "es")
+#: Above this many gaps in one questionnaire, the error summary names the count, not each.
+SUMMARY_ITEMS_PER_PART = 4
 LANGUAGE_NAMES = MappingProxyType({"en": "English", "es": "Español"})
 
 #: The token is in the address, so no page may leak it (Referer) or be kept by a cache; no
@@ -64,6 +66,7 @@ _EN = {
     "error_summary": "Some questions still need an answer",
     "error_summary_hint": "Choose an answer for each question below, then send your answers.",
     "error_item": "Please choose an answer to this question.",
+    "part_missing": "{title}: {count} questions still need an answer",
     "feedback_title": "What your answers suggest",
     "feedback_intro": "Your answers were sent to your therapist. Here is what they suggest.",
     "why": "Why this matters",
@@ -117,6 +120,7 @@ _ES = {
     "error_summary": "Algunas preguntas todavía necesitan respuesta",
     "error_summary_hint": "Elige una respuesta para cada pregunta y luego envía tus respuestas.",
     "error_item": "Elige una respuesta para esta pregunta.",
+    "part_missing": "{title}: {count} preguntas todavía necesitan respuesta",
     "feedback_title": "Lo que sugieren tus respuestas",
     "feedback_intro": "Tus respuestas se enviaron a tu terapeuta. Esto es lo que sugieren.",
     "why": "Por qué importa",
@@ -229,20 +233,32 @@ def form_page(
 
 
 def _error_summary(parts: list[Part], state: FormState, locale: str) -> list[tuple[str, str]]:
-    """(link, text) per missing answer: the first input of the item, on whichever step."""
+    """(link, text) per missing answer, leading to its question on whichever step.
+
+    A part with many gaps gets one line (to its first gap), so the summary stays short.
+    """
     entries = []
     for number, part in enumerate(parts, start=1):
         definition = part.definition
-        for position, item in enumerate(definition.items, start=1):
-            if item.id not in state.missing.get(definition.id, []):
-                continue
-            first = definition.response_scales[item.scale].options[0].value
-            anchor = "#" + input_id(item.id, first)
+        gaps = [
+            (position, item)
+            for position, item in enumerate(definition.items, start=1)
+            if item.id in state.missing.get(definition.id, [])
+        ]
+        for position, item in gaps:
+            # The question's fieldset: without script a link cannot focus an input, but the
+            # next Tab from the fieldset lands on the question's first option.
+            anchor = f"#item-{item.id}"
             href = (
                 anchor
                 if number == state.step
                 else (page_url(state.token, number, state.lang, check="1") + anchor)
             )
+            if len(gaps) > SUMMARY_ITEMS_PER_PART:
+                title = localized(definition.title, locale, definition.default_locale)
+                text = STRINGS[locale]["part_missing"].format(title=title, count=len(gaps))
+                entries.append((href, text))
+                break
             text = localized(item.text, locale, definition.default_locale)
             entries.append((href, f"{STRINGS[locale]['question'].format(number=position)}: {text}"))
     return entries
