@@ -44,8 +44,8 @@ _EN = {
     "site": "Attune",
     "title": "Questions from your therapist",
     "intro": (
-        "Your therapist asked you to answer these questions. Your answers are saved as you go, "
-        "so you can stop and come back with the same link until {expires}."
+        "Your therapist asked you to answer these questions. Your answers are saved each time "
+        "you continue or save, so you can stop and come back with the same link until {expires}."
     ),
     "notice": (
         "This is a self-check, not a diagnosis. It can help you and your therapist talk about "
@@ -97,8 +97,9 @@ _ES = {
     "site": "Attune",
     "title": "Preguntas de tu terapeuta",
     "intro": (
-        "Tu terapeuta te pidió responder a estas preguntas. Tus respuestas se guardan a medida "
-        "que avanzas, así que puedes parar y volver con el mismo enlace hasta el {expires}."
+        "Tu terapeuta te pidió responder a estas preguntas. Tus respuestas se guardan cada vez "
+        "que continúas o guardas, así que puedes parar y volver con el mismo enlace hasta el "
+        "{expires}."
     ),
     "notice": (
         "Esto es una autoevaluación, no un diagnóstico. Puede ayudarte a hablar con tu "
