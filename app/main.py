@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await stop_deliverer(deliverer)
+            app.state.limiter.close()
             await engine.dispose()
 
     app = FastAPI(

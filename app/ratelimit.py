@@ -11,6 +11,7 @@ import math
 import time
 from typing import Annotated
 
+import coredis
 from fastapi import Depends, Request
 from limits import parse
 from limits.aio.strategies import MovingWindowRateLimiter
@@ -23,7 +24,19 @@ class FailureLimiter:
     """Refuses an address that failed too often within a window."""
 
     def __init__(self, storage_uri: str) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+        # With Redis we own the connection pool, so shutdown can close it (limits cannot).
+        self._pool: coredis.ConnectionPool | None = None
+        if storage_uri.startswith("async+redis://"):
+            self._pool = coredis.ConnectionPool.from_url(storage_uri.removeprefix("async+"))
+            storage = storage_from_string(storage_uri, connection_pool=self._pool)  # type: ignore[arg-type]
+        else:
+            storage = storage_from_string(storage_uri)
+        self._limiter = MovingWindowRateLimiter(storage)
+
+    def close(self) -> None:
+        """Close the Redis connections, if any."""
+        if self._pool is not None:
+            self._pool.disconnect()
 
     async def check(self, limit: str, *key: str) -> None:
         """429 with Retry-After if the address has used up its failures."""
