@@ -23,6 +23,7 @@ from app.assessments.schemas import (
 from app.db import SessionDep
 from app.errors import BadRequest, Conflict, InvalidInput
 from app.i18n import negotiate_locale
+from app.intake.service import spend_if_complete
 from app.problems import problems
 from app.questionnaires.dependencies import (
     RegistryDep,
@@ -149,6 +150,8 @@ async def submit_assessment(
     )
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    elif assessment.invitation_id is not None:
+        await spend_if_complete(session, assessment.invitation_id)
     definition = await definition_of(session, registry, assessment)
     return present_result(assessment, submitted.result, definition, registry, wanted)
 

@@ -7,6 +7,7 @@ single-use at submit; two windows submitting at once get one winner, by a condit
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.models import IN_PROGRESS, Assessment, Result
+from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
 from app.assessments.service import (
     InvitationScope,
     save_answers,
@@ -23,6 +24,7 @@ from app.assessments.service import (
     submit_assessment,
 )
 from app.clinic.models import Client, Invitation
+from app.clinic.webhooks import enqueue_event
 from app.db import utcnow
 from app.errors import Conflict, Gone, InvalidInput, NotFound, Unauthorized
 from app.questionnaires.model import Definition
@@ -175,13 +177,7 @@ async def submit_intake(
     if missing := missing_answers(parts):
         raise MissingAnswers(missing)
     now = utcnow()
-    claim = (
-        update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-        .values(used_at=now, research_consent=consent)
-    )
-    # synchronize_session (auto) also updates the loaded `invitation`, with no second UPDATE.
-    if (await session.execute(claim)).rowcount != 1:  # type: ignore[attr-defined]
+    if not await _claim(session, invitation, now, consent):
         raise Conflict("This link was just used in another window.")
     # The assessments take their consent from the respondent when they are submitted.
     respondent = await _respondent(session, client)
@@ -191,8 +187,47 @@ async def submit_intake(
         key = f"intake:{invitation.id}:{part.assessment.id}"
         submitted = await submit_assessment(session, registry, part.assessment, respondent, key)
         completed.append((part, submitted.result))
-    await _announce(session, invitation, completed, now)
+    await _announce(session, invitation, [(p.assessment, r) for p, r in completed], now)
     return Completed(completed)
+
+
+async def spend_if_complete(session: AsyncSession, invitation_id: uuid.UUID) -> bool:
+    """Spend a link answered over the API once all its questionnaires are submitted.
+
+    The form spends the link when it submits; an app using the link's token submits one
+    assessment at a time, so the last of them spends it and announces the intake, as the
+    form would. True if this call spent it.
+    """
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None or invitation.used_at is not None:
+        return False
+    statement = (
+        select(Assessment, Result)
+        .join(Result, Result.assessment_id == Assessment.id)
+        .where(Assessment.invitation_id == invitation.id, Assessment.status == SUBMITTED)
+        .order_by(Assessment.submitted_at, Assessment.id)
+    )
+    done = {a.questionnaire_id: (a, r) for a, r in await session.execute(statement)}
+    if any(q["id"] not in done for q in invitation.questionnaires):
+        return False
+    now = utcnow()
+    if not await _claim(session, invitation, now, consent=None):
+        return False
+    await _announce(session, invitation, list(done.values()), now)
+    return True
+
+
+async def _claim(
+    session: AsyncSession, invitation: Invitation, now: datetime, consent: bool | None
+) -> bool:
+    """Mark the link used unless it already is: of two claims at once exactly one wins."""
+    claim = (
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now, research_consent=consent)
+    )
+    # synchronize_session (auto) also updates the loaded `invitation`, with no second UPDATE.
+    return bool((await session.execute(claim)).rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def _in_progress(session: AsyncSession, invitation: Invitation) -> dict[str, Assessment]:
@@ -218,22 +253,16 @@ async def _respondent(session: AsyncSession, client: Client) -> Respondent:
 async def _announce(
     session: AsyncSession,
     invitation: Invitation,
-    completed: list[tuple[Part, Result]],
+    completed: list[tuple[Assessment, Result]],
     now: datetime,
 ) -> None:
     """Queue the `intake.completed` webhook: ids and flags only, never answers or names."""
-    try:
-        from app.clinic.webhooks import enqueue_event
-    except ImportError:  # pragma: no cover - the clinic's outbox ships separately
-        return
-    flags: list[str] = []
-    for _, result in completed:
-        flags.extend(result.score.get("flags", []))
+    flags = {flag for _, result in completed for flag in result.score.get("flags", [])}
     payload: dict[str, Any] = {
         "invitation_id": str(invitation.id),
         "client_id": str(invitation.client_id),
-        "assessment_ids": [str(part.assessment.id) for part, _ in completed],
-        "flags": sorted(set(flags)),
+        "assessment_ids": [str(assessment.id) for assessment, _ in completed],
+        "flags": sorted(flags),
         "completed_at": now.isoformat(),
     }
     await enqueue_event(session, invitation.organization_id, "intake.completed", payload)

@@ -118,3 +118,32 @@ async def test_the_form_and_the_api_meet_in_one_submit(
         headers=bearer(link.token),
     )
     assert again.status_code == 401
+
+
+async def test_the_last_api_submit_spends_the_link_and_announces_it(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from app.accounts.models import Organization
+    from app.clinic.models import Invitation, WebhookDelivery
+    from tests.conftest import count
+
+    link = await make_link(app, ("three-item-loneliness", "connection"))
+    async with app.state.sessionmaker.begin() as session:
+        organization = await session.get(Organization, link.organization_id)
+        assert organization is not None
+        organization.webhook_url = "http://127.0.0.1:9/hook"
+        organization.webhook_secret = "whsec_test"
+    auth = bearer(link.token)
+    for n, questionnaire_id in enumerate(("three-item-loneliness", "connection")):
+        answers = answer_all(await questionnaire(client, questionnaire_id))
+        created = await start(client, auth, questionnaire_id, answers)
+        assert (await submit(client, auth, created["id"])).status_code == 200
+        async with app.state.sessionmaker() as session:
+            invitation = await session.get(Invitation, link.invitation_id)
+        assert invitation is not None
+        assert (invitation.used_at is not None) is (n == 1), "spent by the last submit only"
+    assert (await client.get(link.url)).status_code == 410
+    assert await count(app, "webhook_deliveries") == 1
+    async with app.state.sessionmaker() as session:
+        delivery = (await session.execute(select(WebhookDelivery))).scalar_one()
+    assert len(delivery.payload["assessment_ids"]) == 2
