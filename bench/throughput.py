@@ -1,7 +1,21 @@
 """Throughput and latency of Attune against a bare FastAPI baseline, measured with wrk.
 
-Run by `make bench` (`.venv/bin/python bench/throughput.py`); `--help` says what is measured.
-Helpers: `servers.py` (processes), `wrkrun.py` (wrk), `lua/*.lua` (the wrk scenarios).
+Usage (from the repository root; `make bench` runs the first line):
+  .venv/bin/python bench/throughput.py                        # SQLite (default)
+  .venv/bin/python bench/throughput.py --database postgresql  # local PostgreSQL
+  .venv/bin/python bench/throughput.py --help                 # what is measured, all options
+
+Needs wrk (`apt-get install -y wrk`) and the app installed in .venv (`make install`). With
+`--database postgresql` also psql and a server on 127.0.0.1:5432 that user postgres reaches
+without a password, with a database `test` to connect to and the right to CREATE DATABASE:
+the run creates `attune_bench_<pid>`, migrates and loads it, and drops it at the end.
+
+Besides the GET baseline it measures a durable-write floor: the baseline app's POST /write,
+one insert and commit through Attune's own engine and session factories. Submissions are
+compared with both, so the output separates Attune's own work from the driver's cost.
+
+Helpers: `servers.py` (processes), `wrkrun.py` (wrk), `databases.py` (SQLite or PostgreSQL),
+`baseline.py` (the bare app), `lua/*.lua` (the wrk scenarios).
 """
 
 from __future__ import annotations
@@ -11,7 +25,6 @@ import json
 import os
 import platform
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -20,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import baseline
+from databases import KINDS, Database, count_rows, fresh_database
 from servers import (
     BenchError,
     Server,
     attune_env,
+    cpu_seconds,
     request_json,
     run_cli,
     start_server,
@@ -36,8 +51,11 @@ QUESTIONNAIRE = "window-of-tolerance"
 QUESTIONNAIRE_PATH = f"/v1/questionnaires/{QUESTIONNAIRE}"
 SUBMIT_PATH = "/v1/submissions"
 TARGETS = {"questionnaire": 0.60, "submit": 0.35}
+TABLES = {"write": baseline.WRITE_TABLE, "submit": "assessments"}
+NOUNS = {"write": "floor write", "submit": "submission"}
 LABELS = {
     "baseline": f"baseline GET {baseline.PATH}",
+    "write": f"write floor POST {baseline.WRITE_PATH}",
     "questionnaire": f"GET {QUESTIONNAIRE_PATH}",
     "submit": f"POST {SUBMIT_PATH}",
 }
@@ -45,28 +63,40 @@ LABELS = {
 HELP = f"""\
 Starts, on 127.0.0.1 with free ports and one uvicorn worker each (--no-access-log):
   * baseline: a bare FastAPI app (bench/baseline.py) answering GET {baseline.PATH} with a
-    constant small JSON - the floor of what uvicorn + FastAPI can do here;
-  * Attune, on a fresh temporary SQLite database (migrated and loaded first).
+    constant small JSON - the floor of what uvicorn + FastAPI can do here - and POST
+    {baseline.WRITE_PATH}, which inserts the posted JSON as one row and commits through the same
+    engine and session factories as Attune (app.db) - the floor of one durable write;
+  * Attune, migrated and loaded first;
+both on one fresh database: a temporary SQLite file (--database sqlite, the default) or a
+new PostgreSQL database on 127.0.0.1:5432 (--database postgresql: created with psql as
+user postgres via database `test`, dropped at the end). The output names the database.
 Then drives each scenario with wrk (the same client for all): a warm-up run that is not
 counted, then a measured run.
   baseline       GET {baseline.PATH}
+  write          POST {baseline.WRITE_PATH}: a small constant JSON body, a new row per request
   questionnaire  GET {QUESTIONNAIRE_PATH} (Accept-Language: en)
   submit         POST {SUBMIT_PATH}: a new random UUID and random answers to every item
                  per request, as one respondent (Authorization: Bearer)
 Prints requests/s (completed responses per second), p50 and p99 latency, errors (non-2xx
 responses, counted by the scripts' response(), plus wrk's socket errors and timeouts: a
-request still unanswered after --timeout; wrk records no latency above it) and the ratio
-to the baseline's requests/s, and checks the targets:
+request still unanswered after --timeout; wrk records no latency above it), the ratio to
+the baseline's requests/s and, for the writes, the ratio to the write floor's. Then the
+server CPU per response (the server process's user + system time over the scenario, warm-up
+included, divided by its responses; a database server's own processes are not in it). Then
+splits a submission's cost - 1 / requests/s (one worker serves them all) and server CPU -
+into the durable write the floor pays too and Attune's own work, and says whether the floor
+alone could reach the submit target. Checks the targets:
   questionnaire >= {TARGETS["questionnaire"]:.2f} x baseline,
-  submit        >= {TARGETS["submit"]:.2f} x baseline,
+  submit        >= {TARGETS["submit"]:.2f} x baseline (the GET baseline, not the floor),
   zero errors in every scenario.
 Then stops the servers (uvicorn finishes the requests it holds), counts the rows in the
-database's assessments table with sqlite3 and compares them with the 2xx submission
-responses (warm-up included): every acknowledged submission must be stored. A few more
-rows than 2xx answers is expected and explained: when its time is up wrk drops the
-requests in flight (at most one per connection per run) whose writes the server completes.
-wrk and both servers share this machine's cores, so the figures include that contention;
-compare ratios, not absolute numbers, across machines.
+assessments and {baseline.WRITE_TABLE} tables outside the app's drivers (sqlite3 module or
+psql) and compares them with the 2xx responses (warm-up included): every acknowledged write
+must be stored. A few more rows than 2xx answers is expected and explained: when its time is
+up wrk drops the requests in flight (at most one per connection per run) whose writes the
+server completes.
+wrk, both servers and PostgreSQL share this machine's cores, so the figures include that
+contention; compare ratios, not absolute numbers, across machines.
 Exit status: 0 (even on a missed target unless --strict: then 1 on any miss, lost
 acknowledged writes included), 1 if the run itself failed, 2 if wrk is missing."""
 
@@ -76,9 +106,11 @@ class Run:
     """Everything one benchmark run measured."""
 
     load: Load
+    database: Database
     measured: dict[str, Result] = field(default_factory=dict)
     warmups: dict[str, Result | None] = field(default_factory=dict)
-    stored_rows: int = 0
+    stored_rows: dict[str, int] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -98,6 +130,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
+    add("--database", choices=KINDS, default="sqlite", help="the database to run on (sqlite)")
     add("--duration", type=int, default=10, help="measured seconds per scenario (10)")
     add("--warmup", type=int, default=2, help="uncounted warm-up seconds per scenario (2)")
     add("--connections", type=int, default=32, help="open HTTP connections (32)")
@@ -126,13 +159,12 @@ def machine(wrk: str) -> dict[str, Any]:
     }
 
 
-def prepare_database(work: Path) -> tuple[Path, dict[str, str]]:
-    """A fresh SQLite file, migrated and loaded; the environment that points Attune at it."""
-    database = work / "attune-bench.db"
-    env = attune_env(f"sqlite+aiosqlite:///{database}")
+def prepare_database(database: Database) -> dict[str, str]:
+    """Migrate and load the fresh database; the environment that points both apps at it."""
+    env = {**attune_env(database.url), baseline.DATABASE_ENV: database.url}
     run_cli(["migrate"], env)
     run_cli(["questionnaires", "load"], env)
-    return database, env
+    return env
 
 
 def submission_args(attune: Server) -> list[str]:
@@ -151,69 +183,80 @@ def submission_args(attune: Server) -> list[str]:
 
 
 def load_all(wrk: str, run: Run, servers: dict[str, Server]) -> None:
-    """Drive the three scenarios one after another, each with a warm-up first."""
+    """Drive the four scenarios one after another, each with a warm-up first."""
+    base, attune = servers["baseline"], servers["attune"]
     plans = {
-        "baseline": (servers["baseline"].base_url + baseline.PATH, []),
-        "questionnaire": (servers["attune"].base_url + QUESTIONNAIRE_PATH, []),
-        "submit": (servers["attune"].base_url + SUBMIT_PATH, submission_args(servers["attune"])),
+        "baseline": (base, baseline.PATH, []),
+        "write": (base, baseline.WRITE_PATH, []),
+        "questionnaire": (attune, QUESTIONNAIRE_PATH, []),
+        "submit": (attune, SUBMIT_PATH, submission_args(attune)),
     }
-    for scenario, (url, script_args) in plans.items():
+    for scenario, (server, path, script_args) in plans.items():
         print(f"  {scenario}: {run.load.warmup} s warm-up, {run.load.duration} s measured...")
-        warm, measured = run_scenario(wrk, scenario, url, run.load, script_args)
+        before = cpu_seconds(server)
+        warm, measured = run_scenario(wrk, scenario, server.base_url + path, run.load, script_args)
+        answered = measured.requests + (warm.requests if warm else 0)
+        run.cpu_ms[scenario] = (cpu_seconds(server) - before) * 1000 / max(answered, 1)
         run.warmups[scenario], run.measured[scenario] = warm, measured
 
 
-def benchmark(wrk: str, load: Load) -> Run:
-    """Start both servers, load them, stop them (in-flight requests finish), count rows."""
-    run = Run(load=load)
-    with tempfile.TemporaryDirectory(prefix="attune-bench-") as tmp:
-        work = Path(tmp)
-        database, env = prepare_database(work)
-        servers: dict[str, Server] = {}
-        try:
-            servers["baseline"] = start_server(
-                "baseline",
-                ["baseline:app", "--app-dir", str(Path(baseline.__file__).parent)],
-                env,
-                work,
-            )
-            servers["attune"] = start_server(
-                "attune", ["app.main:create_app", "--factory"], env, work
-            )
-            wait_ready(servers["baseline"], baseline.PATH)
-            wait_ready(servers["attune"], "/healthz")
-            load_all(wrk, run, servers)
-        finally:
-            for server in servers.values():
-                stop_server(server)
-        run.stored_rows = count_rows(database, "assessments")
+def serve_and_load(wrk: str, run: Run, env: dict[str, str], work: Path) -> None:
+    """Start both servers, load them, stop them (uvicorn finishes in-flight requests)."""
+    servers: dict[str, Server] = {}
+    try:
+        servers["baseline"] = start_server(
+            "baseline",
+            ["baseline:app", "--app-dir", str(Path(baseline.__file__).parent)],
+            env,
+            work,
+        )
+        servers["attune"] = start_server("attune", ["app.main:create_app", "--factory"], env, work)
+        wait_ready(servers["baseline"], baseline.PATH)
+        wait_ready(servers["attune"], "/healthz")
+        load_all(wrk, run, servers)
+    finally:
+        for server in servers.values():
+            stop_server(server)
+
+
+def benchmark(wrk: str, load: Load, kind: str) -> Run:
+    """On a fresh database: serve, load, stop, then count the rows the writes left."""
+    with (
+        tempfile.TemporaryDirectory(prefix="attune-bench-") as tmp,
+        fresh_database(kind, Path(tmp)) as database,
+    ):
+        run = Run(load=load, database=database)
+        print(f"database: {database.description}")
+        env = prepare_database(database)
+        serve_and_load(wrk, run, env, Path(tmp))
+        run.stored_rows = {
+            scenario: count_rows(database, table) for scenario, table in TABLES.items()
+        }
     return run
 
 
-def count_rows(database: Path, table: str) -> int:
-    """Rows in `table`, read straight from the SQLite file with the sqlite3 module."""
-    connection = sqlite3.connect(database)
-    try:
-        (count,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
-        return int(count)
-    finally:
-        connection.close()
+def ratio(run: Run, scenario: str, to: str) -> float:
+    """`scenario`'s requests/s over `to`'s (0 if `to` completed none)."""
+    floor = run.measured[to].rps
+    return run.measured[scenario].rps / floor if floor else 0.0
 
 
 def print_table(run: Run) -> None:
-    """scenario, requests/s, p50 ms, p99 ms, errors, ratio to the baseline."""
-    floor = run.measured["baseline"].rps
+    """scenario, requests/s, p50 ms, p99 ms, errors, ratio to the baseline and to the floor."""
     width = max(len(label) for label in LABELS.values())
     header = (
-        f"{'scenario':<{width}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} {'ratio':>6}"
+        f"{'scenario':<{width}} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>6} "
+        f"{'ratio':>6} {'vs floor':>8} {'cpu ms':>7}"
     )
     print(header)
     print("-" * len(header))
     for scenario, result in run.measured.items():
-        ratio = result.rps / floor if floor else 0.0
+        vs_floor = f"{ratio(run, scenario, 'write'):>7.2f}x" if scenario in TABLES else ""
         print(
             f"{LABELS[scenario]:<{width}} {result.rps:>8.0f} {result.p50_us / 1000:>8.2f} "
-            f"{result.p99_us / 1000:>8.2f} {result.errors:>6d} {ratio:>5.2f}x"
+            f"{result.p99_us / 1000:>8.2f} {result.errors:>6d} "
+            f"{ratio(run, scenario, 'baseline'):>5.2f}x {vs_floor:>8} "
+            f"{run.cpu_ms[scenario]:>7.3f}"
         )
     for scenario, result in run.measured.items():
         if result.errors:
@@ -222,65 +265,92 @@ def print_table(run: Run) -> None:
                 f"(> {run.load.timeout} s), {result.connect_errors} connect, "
                 f"{result.read_errors} read, {result.write_errors} write"
             )
+    print(
+        "ratio: to the baseline GET (the targets' definition); vs floor: to the write floor; "
+        "cpu ms: the server process's CPU per response (warm-up included)"
+    )
+
+
+def print_gap(run: Run) -> None:
+    """Split a submission's cost into the floor's durable write and Attune's own work."""
+    wall = {name: 1000 / r.rps if r.rps else 0.0 for name, r in run.measured.items()}
+    print("per request, write floor + Attune's own work = submission:")
+    for name, cost in (("1 / req/s (one worker)", wall), ("server CPU", run.cpu_ms)):
+        floor, submit = cost["write"], cost["submit"]
+        share = (submit - floor) / submit if submit else 0.0
+        print(
+            f"  {name:<22} {floor:>6.2f} ms + {submit - floor:>6.2f} ms ({share:.0%}) "
+            f"= {submit:>6.2f} ms"
+        )
+    target, floor_ratio = TARGETS["submit"], ratio(run, "write", "baseline")
+    if floor_ratio < target:
+        verdict = "below the submit target: unreachable through this driver stack"
+    else:
+        verdict = "at or above the submit target: reachable in principle"
+    print(
+        f"the write floor alone is {floor_ratio:.3f}x the baseline on {run.database.kind}, "
+        f"{verdict}"
+    )
 
 
 def checks(run: Run) -> list[Check]:
     """The targets: ratios to the baseline, zero errors, and no lost acknowledged write."""
-    floor = run.measured["baseline"].rps
     found: list[Check] = []
     for scenario, target in TARGETS.items():
-        ratio = run.measured[scenario].rps / floor if floor else 0.0
+        measured = ratio(run, scenario, "baseline")
         found.append(
-            Check(f"{scenario} >= {target:.2f} x baseline", f"{ratio:.2f}x", ratio >= target)
+            Check(f"{scenario} >= {target:.2f} x baseline", f"{measured:.2f}x", measured >= target)
         )
     errors = sum(result.errors for result in run.measured.values())
     found.append(Check("zero errors (all scenarios)", str(errors), errors == 0))
-    acknowledged, _ = submissions(run)
-    lost = max(acknowledged - run.stored_rows, 0)
-    found.append(Check("no acknowledged submission lost", f"{lost} lost", lost == 0))
+    for scenario in TABLES:
+        acknowledged, _ = acknowledged_writes(run, scenario)
+        lost = max(acknowledged - run.stored_rows[scenario], 0)
+        found.append(Check(f"no acknowledged {NOUNS[scenario]} lost", f"{lost} lost", lost == 0))
     return found
 
 
-def submissions(run: Run) -> tuple[int, int]:
-    """(2xx submission responses, submissions sent but never answered), warm-up included."""
-    results = [run.measured["submit"], run.warmups.get("submit")]
+def acknowledged_writes(run: Run, scenario: str) -> tuple[int, int]:
+    """(2xx responses, requests sent but never answered) of `scenario`, warm-up included."""
+    results = [run.measured[scenario], run.warmups.get(scenario)]
     counted = [result for result in results if result is not None]
     acknowledged = sum(result.status_2xx for result in counted)
     unanswered = sum(result.sent - result.status_2xx - result.status_other for result in counted)
     return acknowledged, max(unanswered, 0)
 
 
-def print_durability(run: Run) -> None:
-    """Rows in assessments beside the 2xx submissions wrk counted; explain any difference."""
-    acknowledged, unanswered = submissions(run)
-    rows = run.stored_rows
+def print_durability(run: Run, scenario: str) -> None:
+    """Rows in `scenario`'s table beside its 2xx answers; explain any difference."""
+    acknowledged, unanswered = acknowledged_writes(run, scenario)
+    rows, table = run.stored_rows[scenario], TABLES[scenario]
     print(
-        f"durability: {rows} rows in assessments, {acknowledged} submissions acknowledged "
+        f"durability: {rows} rows in {table}, {acknowledged} {NOUNS[scenario]}s acknowledged "
         f"with 2xx (warm-up included)"
     )
     if rows < acknowledged:
-        print(f"WARNING: {acknowledged - rows} acknowledged submissions are NOT stored")
+        print(f"WARNING: {acknowledged - rows} acknowledged {NOUNS[scenario]}s are NOT stored")
     elif rows > acknowledged + unanswered:
         print(
             f"WARNING: {rows - acknowledged} more rows than 2xx answers, and only {unanswered} "
-            "submissions were sent without an answer: rows came from elsewhere"
+            f"{NOUNS[scenario]}s were sent without an answer: rows came from elsewhere"
         )
     elif rows > acknowledged:
         print(
             f"WARNING: rows != acknowledged: {rows - acknowledged} more rows than 2xx answers. "
-            f"wrk dropped {unanswered} sent submissions unanswered when its time ran out "
+            f"wrk dropped {unanswered} sent {NOUNS[scenario]}s unanswered when its time ran out "
             "(at most one per connection per run); the server stored those it had received. "
-            "No acknowledged submission is missing."
+            f"No acknowledged {NOUNS[scenario]} is missing."
         )
 
 
 def report(run: Run, info: dict[str, Any]) -> list[Check]:
-    """Print the machine, the table, the targets and the durability check."""
+    """Print the machine, the database, the table, the gap, the targets and durability."""
     load = run.load
     print(
         f"\nmachine: nproc={info['nproc']} (usable {info['usable_cpus']}), {info['python']}, "
         f"{info['platform']}, {info['wrk']}, load average before {info['load_average_before']}"
     )
+    print(f"database: {run.database.description}")
     print(
         f"wrk ({load.threads} threads, {load.connections} connections) and both servers "
         f"(1 uvicorn worker each) share these {info['usable_cpus']} cores; "
@@ -288,28 +358,38 @@ def report(run: Run, info: dict[str, Any]) -> list[Check]:
     )
     print_table(run)
     print()
+    print_gap(run)
+    print()
     found = checks(run)
     for check in found:
         print(f"{'PASS' if check.passed else 'MISS'}  {check.name}: {check.measured}")
-    print_durability(run)
+    for scenario in TABLES:
+        print_durability(run, scenario)
     return found
 
 
 def write_json(path: Path, run: Run, info: dict[str, Any], found: list[Check]) -> None:
     """The same figures as the table, for tracking over time."""
-    acknowledged, unanswered = submissions(run)
+    durability = {}
+    for scenario, table in TABLES.items():
+        acknowledged, unanswered = acknowledged_writes(run, scenario)
+        durability[scenario] = {
+            "table": table,
+            "stored_rows": run.stored_rows[scenario],
+            "acknowledged": acknowledged,
+            "unanswered_at_cutoff": unanswered,
+        }
     document = {
         "machine": info,
+        "database": {"kind": run.database.kind, "description": run.database.description},
         "load": vars(run.load),
         "scenarios": {name: result.to_json() for name, result in run.measured.items()},
         "warmups": {name: r.to_json() if r else None for name, r in run.warmups.items()},
-        "ratios": {name: r.rps / run.measured["baseline"].rps for name, r in run.measured.items()},
+        "ratios": {name: ratio(run, name, "baseline") for name in run.measured},
+        "ratios_to_write_floor": {name: ratio(run, name, "write") for name in TABLES},
+        "server_cpu_ms_per_request": run.cpu_ms,
         "checks": [vars(check) for check in found],
-        "durability": {
-            "stored_rows": run.stored_rows,
-            "acknowledged": acknowledged,
-            "unanswered_at_cutoff": unanswered,
-        },
+        "durability": durability,
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
 
@@ -330,9 +410,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     load = Load(args.duration, args.connections, args.threads, args.timeout, args.warmup)
     info = machine(wrk)
-    print("starting the baseline and Attune (fresh SQLite database), then loading with wrk:")
+    print(
+        f"starting the baseline and Attune (fresh {args.database} database), then loading with wrk:"
+    )
     try:
-        run = benchmark(wrk, load)
+        run = benchmark(wrk, load, args.database)
     except (BenchError, OSError, subprocess.SubprocessError) as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
         return 1

@@ -15,6 +15,22 @@ sent = 0
 ok_2xx = 0
 other_status = 0
 
+-- Before any connection opens, wrk calls request() once on its first thread to check the
+-- script; that request is never sent. Scenarios with a request() call count_sent() in it,
+-- which counts every request but that first check in `sent`.
+local check_pending = nil
+
+function count_sent()
+  if check_pending == nil then
+    check_pending = thread_id == 1
+  end
+  if check_pending then
+    check_pending = false
+  else
+    sent = sent + 1
+  end
+end
+
 function response(status, headers, body)
   if status >= 200 and status < 300 then
     ok_2xx = ok_2xx + 1

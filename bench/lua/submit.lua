@@ -43,19 +43,8 @@ local function answers()
   return "{" .. table.concat(parts, ",") .. "}"
 end
 
--- Before any connection opens, wrk calls request() once on its first thread to check the
--- script; that request is never sent, so it is not counted in `sent`.
-local check_pending = nil
-
 function request()
-  if check_pending == nil then
-    check_pending = thread_id == 1
-  end
-  if check_pending then
-    check_pending = false
-  else
-    sent = sent + 1
-  end
+  count_sent()
   local body = string.format(
     '{"id":"%s","questionnaire_id":"window-of-tolerance","answers":%s,'
       .. '"answered_at":"2026-11-20T08:30:00Z"}',
