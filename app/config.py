@@ -6,10 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./attune.db"
+DEVELOPMENT_SECRET = "development-only-secret-not-for-real-data"  # noqa: S105 (refused outside development)
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,11 @@ class Settings(BaseSettings):
         None, description="A support.yaml of your own (crisis lines per locale)."
     )
     cors_origins: list[str] = Field(default_factory=list)
+    secret_key: SecretStr = Field(
+        SecretStr(DEVELOPMENT_SECRET),
+        description="Server-side key that research-study pseudonyms are derived from. Set it "
+        "(at least 32 characters) outside development; changing it changes study pseudonyms.",
+    )
     public_url: str = Field(
         "http://127.0.0.1:8000", description="Base URL of intake links sent to clients."
     )
@@ -48,6 +54,16 @@ class Settings(BaseSettings):
     )
     webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _real_secret_outside_development(self) -> Settings:
+        secret = self.secret_key.get_secret_value()
+        if self.environment != "development" and (secret == DEVELOPMENT_SECRET or len(secret) < 32):
+            raise ValueError(
+                "ATTUNE_SECRET_KEY must be set to a random value of at least 32 characters "
+                f"when ATTUNE_ENVIRONMENT is {self.environment!r}"
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,15 +2,18 @@
 
 from app.accounts.models import Organization, User, UserToken
 from app.assessments.models import Assessment, Result
+from app.audit.models import AuditEvent
 from app.clinic.models import Client, Invitation, WebhookAttempt, WebhookDelivery
 from app.db import Base
 from app.questionnaires.models import StoredDefinition
+from app.research.models import Study
 from app.respondents.models import Respondent, RespondentToken
 
 metadata = Base.metadata
 
 __all__ = [
     "Assessment",
+    "AuditEvent",
     "Client",
     "Invitation",
     "Organization",
@@ -18,6 +21,7 @@ __all__ = [
     "RespondentToken",
     "Result",
     "StoredDefinition",
+    "Study",
     "User",
     "UserToken",
     "WebhookAttempt",

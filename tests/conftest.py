@@ -29,6 +29,10 @@ from app.main import create_app
 from app.migrations import upgrade
 from app.models import StoredDefinition, metadata
 
+# Outside development the app refuses to start without a real secret; the tests run as "test"
+# (in this process and in the servers they start), so the whole session gets one.
+os.environ.setdefault("ATTUNE_SECRET_KEY", "test-only-secret-" + "0123456789abcdef" * 2)
+
 POSTGRES_URL = os.environ.get("ATTUNE_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("ATTUNE_TEST_REQUIRE_POSTGRES") == "1"
 BACKENDS = ["sqlite", "postgresql"]

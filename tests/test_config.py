@@ -1,0 +1,20 @@
+"""Settings refuse to run with the development secret anywhere but development."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import DEVELOPMENT_SECRET, Settings
+
+
+@pytest.mark.parametrize("environment", ["test", "production"])
+@pytest.mark.parametrize("secret", [DEVELOPMENT_SECRET, "short-but-not-default"])
+def test_outside_development_a_real_secret_is_required(environment: str, secret: str) -> None:
+    with pytest.raises(ValidationError, match="ATTUNE_SECRET_KEY"):
+        Settings(environment=environment, secret_key=secret)  # type: ignore[arg-type]
+
+
+def test_development_runs_with_the_default_and_production_with_a_real_one() -> None:
+    assert Settings(environment="development", secret_key=DEVELOPMENT_SECRET)  # type: ignore[arg-type]
+    assert Settings(environment="production", secret_key="r" * 32)  # type: ignore[arg-type]
