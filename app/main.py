@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
+from app.audit.router import router as audit_router
 from app.clinic.delivery import start_deliverer, stop_deliverer
 from app.clinic.router import router as clinic_router
 from app.config import Settings, get_settings
@@ -28,6 +29,7 @@ from app.questionnaires.registry import Registry
 from app.questionnaires.router import router as questionnaires_router
 from app.questionnaires.service import record_definitions
 from app.ratelimit import FailureLimiter
+from app.research.router import router as research_router
 from app.respondents.router import router as respondents_router
 
 logger = logging.getLogger("attune")
@@ -83,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router,
         clinic_router,
         intake_router,
+        research_router,
+        audit_router,
         ops_router,
     ):
         app.include_router(router)
