@@ -30,6 +30,9 @@ def serve(
     """Serve the API with uvicorn (run `attune migrate` first)."""
     import uvicorn
 
+    from app.logs import log_config
+
+    settings = get_settings()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -38,7 +41,11 @@ def serve(
         workers=workers,
         reload=reload,
         proxy_headers=True,
-        log_level=get_settings().log_level.lower(),
+        log_level=settings.log_level.lower(),
+        # The app logs each request itself (app.logs.RequestLog): route templates, not the
+        # raw paths and query strings uvicorn's access log would print (intake tokens).
+        log_config=log_config(settings.log_format, settings.log_level),
+        access_log=False,
     )
 
 

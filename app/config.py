@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     )
     webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = Field(
+        "json", description="json: one object per line with a request id; text: for a terminal."
+    )
+    hsts: bool = Field(
+        False,
+        description="Send Strict-Transport-Security: set it when clients reach the service "
+        "over TLS only (off by default: TLS usually ends at a proxy that may set it itself).",
+    )
 
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:

@@ -22,6 +22,7 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
 from app.handlers import install_error_handlers
 from app.intake.router import router as intake_router
+from app.logs import RequestLog
 from app.middleware import BodySizeLimit
 from app.ops import router as ops_router
 from app.problems import FieldError, Problem
@@ -31,6 +32,7 @@ from app.questionnaires.service import record_definitions
 from app.ratelimit import FailureLimiter
 from app.research.router import router as research_router
 from app.respondents.router import router as respondents_router
+from app.security_headers import SecurityHeaders
 
 logger = logging.getLogger("attune")
 REF = "#/components/schemas/{model}"
@@ -96,9 +98,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
-            expose_headers=["ETag", "Location", "Content-Language", "Idempotent-Replayed"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Content-Language",
+                "Idempotent-Replayed",
+                "X-Request-ID",
+            ],
         )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts)
+    # Outermost, so the request id and the access line cover every answer, a 413 included.
+    app.add_middleware(RequestLog)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -7,9 +7,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import IO
 
 import httpx
 import pytest
@@ -25,10 +27,17 @@ def free_port() -> int:
 @contextmanager
 def running_server(database_url: str) -> Iterator[str]:
     """`attune serve` on a free port of the database; its base URL; stopped with SIGTERM."""
+    # Output to a file, not a pipe: the server logs a line per request, and a pipe nobody
+    # reads until the end fills up (64 KiB) and then blocks the server mid-test.
+    with tempfile.TemporaryFile() as output_file:
+        yield from _serve(database_url, output_file)
+
+
+def _serve(database_url: str, output_file: IO[bytes]) -> Iterator[str]:
     port = free_port()
     env = os.environ | {"ATTUNE_DATABASE_URL": database_url, "ATTUNE_ENVIRONMENT": "test"}
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=env, stdout=output_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -42,7 +51,9 @@ def running_server(database_url: str) -> Iterator[str]:
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=15)[0].decode()
+        process.wait(timeout=15)
+        output_file.seek(0)
+        output = output_file.read().decode()
         # uvicorn shuts down gracefully, then re-raises the signal as its exit status.
         assert process.returncode in (0, -signal.SIGTERM), output
         assert "Application shutdown complete" in output
