@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.dependencies import CurrentAdmin, CurrentTherapist
+from app.accounts.models import User
 from app.assessments.schemas import TrendRead
+from app.audit.service import record
 from app.clinic import invitations, results, service, webhooks
 from app.clinic.dependencies import AppSettings, ClientInScope, InvitationInScope, ResultInScope
 from app.clinic.schemas import (
@@ -108,14 +112,17 @@ async def list_client_results(
     client: ClientInScope,
     session: SessionDep,
     registry: RegistryDep,
+    user: CurrentTherapist,
     wanted: WantedLocales,
     limit: Limit = 20,
     cursor: Cursor = None,
 ) -> ClientResultPage:
     """The client's results, newest first: scores, bands, profile, flags and the rule trace."""
-    return await results.client_results(
+    page = await results.client_results(
         session, registry, client, wanted, limit=limit, cursor=cursor
     )
+    await _audit_read(session, user, client.id, {"count": len(page.items)})
+    return page
 
 
 @router.get("/clients/{client_id}/trends", responses=STAFF)
@@ -123,6 +130,7 @@ async def get_client_trend(
     client: ClientInScope,
     session: SessionDep,
     registry: RegistryDep,
+    user: CurrentTherapist,
     wanted: WantedLocales,
     questionnaire: Annotated[str, Query(pattern=SLUG, examples=["window-of-tolerance"])],
     scale: Annotated[str, Query(pattern=SLUG, examples=["hyperarousal"])],
@@ -130,7 +138,10 @@ async def get_client_trend(
     """One scale over the client's results, with reliable change where figures are published."""
     definition = find_questionnaire(registry, questionnaire, None)
     locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
-    return await results.client_trend(session, client, definition, scale, locale)
+    trend = await results.client_trend(session, client, definition, scale, locale)
+    read = {"count": len(trend.points), "questionnaire": questionnaire, "scale": scale}
+    await _audit_read(session, user, client.id, read)
+    return trend
 
 
 @router.get("/attention", responses=STAFF)
@@ -143,7 +154,25 @@ async def list_attention(
     cursor: Cursor = None,
 ) -> AttentionPage:
     """Flagged results not yet acknowledged, of your clients (an admin: all), newest first."""
-    return await results.attention(session, registry, user, wanted, limit=limit, cursor=cursor)
+    page = await results.attention(session, registry, user, wanted, limit=limit, cursor=cursor)
+    # Many clients at once: their ids (never labels) let an auditor find every read of one.
+    shown = sorted({str(item.client_id) for item in page.items})
+    await _audit_read(session, user, None, {"count": len(page.items), "client_ids": shown})
+    return page
+
+
+async def _audit_read(
+    session: AsyncSession, user: User, client_id: UUID | None, details: dict[str, Any]
+) -> None:
+    """Record a read of results; it commits with the read, so a failed read records nothing."""
+    await record(
+        session,
+        "result.read",
+        organization_id=user.organization_id,
+        actor_user_id=user.id,
+        target=str(client_id) if client_id else "attention",
+        details=details,
+    )
 
 
 @router.post("/results/{result_id}/acknowledge", responses=STAFF)
