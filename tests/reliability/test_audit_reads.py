@@ -41,7 +41,9 @@ def _no_personal_data(event: AuditEvent) -> None:
     assert "example.org" not in written
 
 
-async def test_reading_a_clients_results_is_audited(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_reading_a_clients_results_is_audited(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     owner = await _client_with_results(app, client)
     response = await client.get(f"/v1/clients/{owner['id']}/results", headers=owner["headers"])
     assert response.status_code == 200

@@ -89,7 +89,9 @@ async def test_api_answers_are_not_cached_or_framed_by_default(
 ) -> None:
     response = await plain.request(method, path, json={} if method == "POST" else None)
     assert response.headers["cache-control"] == "no-store"
-    assert response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert (
+        response.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    )
 
 
 async def test_a_route_keeps_its_own_cache_policy(plain: httpx.AsyncClient) -> None:
