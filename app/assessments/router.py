@@ -62,7 +62,7 @@ def _if_match(value: str | None) -> int | None:
     "/assessments",
     status_code=status.HTTP_201_CREATED,
     response_model=AssessmentRead,
-    responses=problems(401, 413, 422),
+    responses=problems(401, 403, 413, 422),
 )
 async def create_assessment(
     body: AssessmentCreate,
@@ -182,7 +182,7 @@ async def get_result(
     status_code=status.HTTP_201_CREATED,
     response_model=SubmissionRead,
     responses=problems(
-        401, 409, 413, 422, success={200: "A retry: the submission stored the first time."}
+        401, 403, 409, 413, 422, success={200: "A retry: the submission stored the first time."}
     ),
 )
 async def create_submission(
@@ -214,7 +214,7 @@ async def create_submission(
     )
 
 
-@router.get("/me/assessments", response_model=HistoryPage, responses=problems(401, 422))
+@router.get("/me/assessments", response_model=HistoryPage, responses=problems(401, 403, 422))
 async def list_my_assessments(
     session: SessionDep,
     registry: RegistryDep,
@@ -237,7 +237,7 @@ async def list_my_assessments(
     )
 
 
-@router.get("/me/trends", response_model=TrendRead, responses=problems(401, 404, 422))
+@router.get("/me/trends", response_model=TrendRead, responses=problems(401, 403, 404, 422))
 async def get_my_trend(
     session: SessionDep,
     registry: RegistryDep,

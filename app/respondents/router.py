@@ -42,7 +42,7 @@ async def create_respondent(
     )
 
 
-@router.put("/me/consent", response_model=ConsentRead, responses=problems(401, 422))
+@router.put("/me/consent", response_model=ConsentRead, responses=problems(401, 403, 422))
 async def update_my_consent(body: ConsentUpdate, respondent: CurrentRespondent) -> ConsentRead:
     """Give or withdraw consent to anonymized research use of your scores."""
     service.set_consent(respondent, body.research)
@@ -51,7 +51,7 @@ async def update_my_consent(body: ConsentUpdate, respondent: CurrentRespondent) 
     )
 
 
-@router.get("/me/export", response_model=DataExport, responses=problems(401))
+@router.get("/me/export", response_model=DataExport, responses=problems(401, 403))
 async def export_my_data(
     session: SessionDep, respondent: CurrentRespondent, response: Response
 ) -> DataExport:
@@ -61,7 +61,7 @@ async def export_my_data(
     return await service.export_data(session, respondent)
 
 
-@router.delete("/me", response_model=Erasure, responses=problems(401))
+@router.delete("/me", response_model=Erasure, responses=problems(401, 403))
 async def erase_me(session: SessionDep, respondent: CurrentRespondent) -> Erasure:
     """Erase all your answers, results and tokens, for good; says what was erased."""
     return await service.erase_respondent(session, respondent)

@@ -1,0 +1,47 @@
+"""One test per bug the fuzzer or the access matrix found, so that it stays fixed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from app.errors import PROBLEM_JSON
+from tests.intake.links import make_link
+from tests.security.conftest import bearer
+
+
+def declared(app: FastAPI, method: str, path: str) -> set[int]:
+    """The status codes the OpenAPI schema declares for an operation."""
+    operation: dict[str, Any] = app.openapi()["paths"][path][method.lower()]
+    return {int(code) for code in operation["responses"]}
+
+
+OUTSIDE_AN_INTAKE_LINK = [
+    ("POST", "/v1/assessments", {"questionnaire_id": "connection"}),
+    ("POST", "/v1/submissions", {
+        "id": "0f8f7c52-8a8e-4c38-9a39-1df37c6a4a30",
+        "questionnaire_id": "three-item-loneliness",
+        "answers": {},
+        "answered_at": "2026-01-01T00:00:00Z",
+    }),
+    ("GET", "/v1/me/assessments", None),
+    ("GET", "/v1/me/trends?questionnaire=connection&scale=closeness", None),
+    ("PUT", "/v1/me/consent", {"research": True}),
+    ("GET", "/v1/me/export", None),
+    ("DELETE", "/v1/me", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "url", "body"), OUTSIDE_AN_INTAKE_LINK)
+async def test_an_intake_tokens_403_is_declared(
+    app: FastAPI, client: httpx.AsyncClient, method: str, url: str, body: Any
+) -> None:
+    """Found by the fuzzer: the respondent routes refused intake tokens with an undeclared 403."""
+    link = await make_link(app, ("three-item-loneliness",))
+    response = await client.request(method, url, json=body, headers=bearer(link.token))
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert 403 in declared(app, method, url.split("?")[0])
