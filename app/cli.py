@@ -1,4 +1,4 @@
-"""The `attune` command: serve, migrate, questionnaires, users, rescore."""
+"""The `attune` command: serve, migrate, questionnaires, users, rescore, export."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from app.accounts.cli import users_app
 from app.config import Settings, get_settings
 from app.questionnaires.cli import questionnaires_app
+from app.research.cli import export_command
 
 cli = typer.Typer(
     help="Attune: nervous-system self-check questionnaires as a REST service.",
@@ -18,6 +19,7 @@ cli = typer.Typer(
 )
 cli.add_typer(questionnaires_app, name="questionnaires")
 cli.add_typer(users_app, name="users")
+cli.command("export")(export_command)
 
 
 @cli.command()

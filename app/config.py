@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     )
     webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
     log_level: str = "INFO"
+    research_min_cell: int = Field(
+        11,
+        ge=5,
+        description="k: research aggregates suppress any cell counting fewer people (never "
+        "below 5: smaller cells single people out).",
+    )
     log_format: Literal["json", "text"] = Field(
         "json", description="json: one object per line with a request id; text: for a terminal."
     )
