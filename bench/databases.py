@@ -71,8 +71,9 @@ def postgresql_description(name: str) -> str:
 
 
 @contextmanager
-def fresh_database(kind: str, work: Path) -> Iterator[Database]:
-    """A new, empty database of `kind`; a PostgreSQL one is dropped on the way out."""
+def fresh_database(kind: str, work: Path, keep: bool = False) -> Iterator[Database]:
+    """A new, empty database of `kind`; a PostgreSQL one is dropped on the way out unless
+    `keep` (to look at it afterwards)."""
     if kind == "sqlite":
         path = work / "attune-bench.db"
         description = f"SQLite {sqlite3.sqlite_version}, fresh file {path} (WAL)"
@@ -86,7 +87,8 @@ def fresh_database(kind: str, work: Path) -> Iterator[Database]:
         url = f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
         yield Database(kind, name, url, postgresql_description(name))
     finally:
-        drop_database(name)
+        if not keep:
+            drop_database(name)
 
 
 def drop_database(name: str) -> None:
