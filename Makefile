@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate load run test lint bench clean
+.PHONY: help install migrate load run test lint bench bench-export clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ lint: install ## ruff (lint and format check) and mypy
 
 bench: install ## throughput and latency against a bare FastAPI baseline (prints figures)
 	$(BIN)/python bench/throughput.py
+
+bench-export: install ## research export of 1,000,000 rows: API and CLI vs COPY, server memory
+	$(BIN)/python bench/export.py $(BENCH_EXPORT_ARGS)
 
 clean: ## remove the venv and the default SQLite database
 	rm -rf $(VENV) attune.db attune.db-wal attune.db-shm
