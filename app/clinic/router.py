@@ -165,6 +165,8 @@ async def _audit_read(
     session: AsyncSession, user: User, client_id: UUID | None, details: dict[str, Any]
 ) -> None:
     """Record a read of results; it commits with the read, so a failed read records nothing."""
+    if details["count"] == 0:
+        return  # nothing was shown, so nothing was read: a GET that finds none writes nothing
     await record(
         session,
         "result.read",

@@ -101,3 +101,11 @@ async def test_each_read_is_one_event(app: FastAPI, client: httpx.AsyncClient) -
         assert response.status_code == 200
     events = await _events(app)
     assert [e.details["count"] for e in events] == [1, 1, 1]
+
+
+async def test_an_empty_read_records_nothing(app: FastAPI, client: httpx.AsyncClient) -> None:
+    therapist, _, _ = await new_staff(app, "therapist")
+    body = await add_client(client, therapist, label=LABEL)
+    assert (await client.get(f"/v1/clients/{body['id']}/results", headers=therapist)).is_success
+    assert (await client.get("/v1/attention", headers=therapist)).json()["items"] == []
+    assert await _events(app) == []
