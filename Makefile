@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate load run test lint bench bench-export clean
+.PHONY: help install migrate load run test lint bench bench-export bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ bench: install ## throughput and latency against a bare FastAPI baseline (prints
 
 bench-export: install ## research export of 1,000,000 rows: API and CLI vs COPY, server memory
 	$(BIN)/python bench/export.py $(BENCH_EXPORT_ARGS)
+
+bench-load: install ## 60 s of mixed traffic, 64 connections, 2 workers, PostgreSQL (p50/p95/p99)
+	$(BIN)/python bench/load.py
 
 clean: ## remove the venv and the default SQLite database
 	rm -rf $(VENV) attune.db attune.db-wal attune.db-shm
