@@ -1,10 +1,11 @@
 """Aggregates per week or month, with small cells suppressed so no one can be singled out.
 
-A cell counting fewer than k people (settings.research_min_cell) is published as null with
-`suppressed: true`. Complementary suppression: a band distribution adds up to the period's
-scored assessments, so a lone suppressed band cell could be worked back from the others;
-then the next smallest cell is suppressed too. A period with fewer than k people is
-suppressed whole. Counted in Python from a streamed query: ISO weeks differ across SQL dialects.
+A cell counting 1 to k-1 people (k: settings.research_min_cell) is published as null with
+`suppressed: true`. Complementary suppression: a band distribution (with `insufficient`) adds
+up to the period's assessments, so a lone suppressed cell could be worked back from the
+others; then the next smallest cell is suppressed too (see `suppressed_cells`). A period with
+fewer than k people is suppressed whole. Counted in Python from a streamed query: ISO weeks
+differ across SQL dialects.
 """
 
 from __future__ import annotations
@@ -144,11 +145,15 @@ def _publish_scale(scale_id: str, tally: _Scale, definition: Definition, k: int)
 def suppressed_cells(cells: list[tuple[int, int]], k: int) -> set[int]:
     """Indexes of the (people, assessments) cells to hide: the small ones, and complements.
 
-    A lone hidden cell equals the total minus the others, so the smallest visible cell is
-    hidden with it; then neither can be worked back from the period's total.
+    Hidden cells add up to the total minus the visible ones, so that sum is public: while
+    one cell alone is hidden, or the hidden ones together count fewer than k assessments,
+    the smallest visible cell is hidden too.
     """
-    hidden = {n for n, (people, _) in enumerate(cells) if people < k}
-    if len(hidden) == 1 and len(cells) > 1:
+    # An empty cell singles no one out; hiding zeros would only force large cells to hide.
+    hidden = {n for n, (people, _) in enumerate(cells) if 0 < people < k}
+    while hidden and len(hidden) < len(cells):
+        if len(hidden) > 1 and sum(cells[n][1] for n in hidden) >= k:
+            break
         visible = [n for n in range(len(cells)) if n not in hidden]
         hidden.add(min(visible, key=lambda n: (cells[n][1], n)))
     return hidden

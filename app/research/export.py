@@ -76,8 +76,9 @@ async def audited_export(
     try:
         async with aclosing(export_chunks(engine, spec)) as chunks:
             async for chunk in chunks:
+                # Counted as handed over: the server sends it (or the CLI writes it) at once.
+                run.rows += chunk.rows
                 yield chunk
-                run.rows += chunk.rows  # counted once the consumer took the chunk
         run.completed = True
     finally:
         # Shielded: a cancelled (disconnected) request must still leave its audit entry.
