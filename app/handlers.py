@@ -22,6 +22,7 @@ from app.errors import (
 logger = logging.getLogger("attune.errors")
 
 _TITLES = {
+    400: "Bad request",
     404: "Not found",
     405: "Method not allowed",
     406: "Not acceptable",

@@ -36,6 +36,7 @@ from app.security_headers import SecurityHeaders
 
 logger = logging.getLogger("attune")
 REF = "#/components/schemas/{model}"
+UNREADABLE_BODY = "The body cannot be read (it is not UTF-8 text)."
 
 DESCRIPTION = """
 Nervous-system self-checks: window-of-tolerance and connection questionnaires, scored by
@@ -151,6 +152,12 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 for code, response in operation.get("responses", {}).items():
                     if code[0] in "45" and "content" in response:
                         response["content"] = {PROBLEM_JSON: problem}
+                if "requestBody" in operation:
+                    # FastAPI refuses a body it cannot decode (not UTF-8) with a 400 itself.
+                    operation["responses"].setdefault(
+                        "400",
+                        {"description": UNREADABLE_BODY, "content": {PROBLEM_JSON: problem}},
+                    )
         schemas = schema["components"]["schemas"]
         schemas.setdefault("Problem", Problem.model_json_schema(ref_template=REF))
         schemas.setdefault("FieldError", FieldError.model_json_schema(ref_template=REF))

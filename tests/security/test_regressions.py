@@ -45,3 +45,25 @@ async def test_an_intake_tokens_403_is_declared(
     assert response.status_code == 403, response.text
     assert response.headers["content-type"] == PROBLEM_JSON
     assert 403 in declared(app, method, url.split("?")[0])
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/v1/respondents"),
+        ("POST", "/v1/submissions"),
+        ("PUT", "/v1/assessments/{assessment_id}/answers"),
+        ("PUT", "/v1/me/consent"),
+    ],
+)
+async def test_a_body_that_is_not_utf8_gets_a_declared_400(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str], method: str, path: str
+) -> None:
+    """Found by the fuzzer: FastAPI answers an undecodable body with a 400 nobody declared."""
+    url = path.format(assessment_id="0f8f7c52-8a8e-4c38-9a39-1df37c6a4a30")
+    headers = auth | {"Content-Type": "application/json"}
+    response = await client.request(method, url, content=b"\xcd\xc3", headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.json()["title"] == "Bad request"
+    assert 400 in declared(app, method, path)
