@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate load run test lint bench bench-export bench-load clean
+.PHONY: help install migrate load run test fuzz lint bench bench-export bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,6 +30,10 @@ run: load ## set up everything, then serve on 127.0.0.1:8000
 test: install ## set up everything, then run the whole test suite
 	$(BIN)/attune questionnaires validate
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: install ## fuzz every operation as every role, far longer than CI (ATTUNE_FUZZ_EXAMPLES)
+	ATTUNE_FUZZ_EXAMPLES=$${ATTUNE_FUZZ_EXAMPLES:-200} ATTUNE_FUZZ_RANDOM=$${ATTUNE_FUZZ_RANDOM:-1} \
+		$(BIN)/pytest tests/security/test_fuzz.py $(PYTEST_ARGS)
 
 lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check app tests bench

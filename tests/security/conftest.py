@@ -1,73 +1,64 @@
-"""Fixtures of the security tests: callers of every kind, and the app the fuzzer calls.
+"""Fixtures of the security tests: the app the fuzzer calls, and callers of every kind.
 
 schemathesis runs an ASGI app on its own event loop in its own thread, so the fuzzer gets a
-second app instance per database (started once per run) on the same test database as the
-`app` fixture, which makes the callers' rows and tokens.
+second app instance per database (started by its first request, stopped at the end of the
+run) on the same test database as the `app` fixture, which builds the world (world.py) whose
+principals and objects the fuzzer uses.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
 
+import httpx
 import pytest
 import requests
 from fastapi import FastAPI
 from schemathesis.python import asgi
 
-from app.accounts.models import ADMIN, THERAPIST, User
-from app.accounts.tokens import issue_token
+from app.accounts.models import ADMIN, RESEARCHER, THERAPIST
 from app.config import Settings
 from app.main import create_app
-from app.respondents.service import create_respondent
-from tests.accounts.staff import PASSWORD, new_user
-from tests.intake.links import make_link
+from tests.security.world import INTAKE, RESPONDENT, build_world
 
-RESEARCHER = "researcher"
-RESPONDENT = "respondent"
-INTAKE = "intake"
 ANONYMOUS = "anonymous"
-
-#: Every kind of caller: the three staff roles, the two respondent tokens, and nobody.
-ROLES = (ADMIN, THERAPIST, RESEARCHER, RESPONDENT, INTAKE, ANONYMOUS)
-STAFF_ROLES = (ADMIN, THERAPIST, RESEARCHER)
 FUZZ_BASE_URL = f"http://{asgi.HOST}"
 
+#: Each kind of caller, as the world principal that plays it.
+ROLES = {
+    ADMIN: "admin_a",
+    THERAPIST: "therapist_a",
+    RESEARCHER: "researcher_a",
+    RESPONDENT: "respondent_a",
+    INTAKE: "intake_a",
+    ANONYMOUS: "anonymous",
+}
+#: Path parameters naming organization A's objects, as World.ids keys.
+STAFF_OBJECTS = {
+    "client_id": "client",
+    "invitation_id": "invitation",
+    "result_id": "result",
+    "user_id": "therapist_a2",
+    "study_id": "study",
+}
+OBJECTS = {
+    RESPONDENT: {"assessment_id": "own_assessment"},
+    INTAKE: {"assessment_id": "intake_assessment"},
+}
 
-def bearer(token: str) -> dict[str, str]:
-    """An Authorization header."""
-    return {"Authorization": f"Bearer {token}"}
+#: Requests the fuzzer sent, per database, printed at the end of the run.
+FUZZ_SENT: Counter[str] = Counter()
 
 
 @dataclass
 class Caller:
-    """A principal's Authorization header; `renew` gets a new one after logout or erasure."""
+    """A principal's Authorization header and the ids of objects it may try to reach."""
 
     role: str
     headers: dict[str, str]
-    renew: Callable[[], dict[str, str]] | None = None
-
-
-async def respondent_token(app: FastAPI) -> str:
-    """A new anonymous respondent's token."""
-    async with app.state.sessionmaker.begin() as session:
-        _, token = await create_respondent(session, locale=None, research_consent=True)
-    return token
-
-
-async def staff_member(
-    app: FastAPI, role: str, organization_id: uuid.UUID | None = None
-) -> tuple[str, str, uuid.UUID]:
-    """A staff member with a real password and a live token: (email, token, organization)."""
-    email = f"{role}-{uuid.uuid4().hex[:8]}@clinic.test"
-    user_id, organization_id = await new_user(app, email, role, organization_id)
-    async with app.state.sessionmaker.begin() as session:
-        user = await session.get_one(User, user_id)
-        token = await issue_token(session, user, timedelta(hours=1))
-    return email, token, organization_id
+    ids: dict[str, str]
 
 
 def fuzz_settings(database_url: str) -> Settings:
@@ -81,9 +72,8 @@ def fuzz_settings(database_url: str) -> Settings:
 
 
 def _served(database_url: str) -> Iterator[FastAPI]:
-    application = create_app(fuzz_settings(database_url))
     try:
-        yield application
+        yield create_app(fuzz_settings(database_url))
     finally:
         # Stopped before the database fixture drops the database under its connections.
         asgi.shutdown_lifespans()
@@ -91,13 +81,13 @@ def _served(database_url: str) -> Iterator[FastAPI]:
 
 @pytest.fixture(scope="session")
 def sqlite_fuzzed(sqlite_url: str) -> Iterator[FastAPI]:
-    """The fuzzed app on the SQLite test database (started by its first request)."""
+    """The fuzzed app on the SQLite test database."""
     yield from _served(sqlite_url)
 
 
 @pytest.fixture(scope="session")
 def postgresql_fuzzed(postgresql_url: str) -> Iterator[FastAPI]:
-    """The fuzzed app on the PostgreSQL test database (started by its first request)."""
+    """The fuzzed app on the PostgreSQL test database."""
     yield from _served(postgresql_url)
 
 
@@ -110,29 +100,25 @@ def fuzzed(request: pytest.FixtureRequest, database_url: str) -> Iterator[reques
         yield session
 
 
-@pytest.fixture(params=ROLES)
+@pytest.fixture(params=list(ROLES))
 def role(request: pytest.FixtureRequest) -> str:
     """Each kind of caller in turn."""
     return str(request.param)
 
 
 @pytest.fixture
-async def caller(app: FastAPI, fuzzed: requests.Session, role: str) -> Caller:
-    """A live principal of the role, renewed over the fuzzed app's own API."""
+async def caller(app: FastAPI, client: httpx.AsyncClient, role: str) -> Caller:
+    """The role's principal in a fresh world, with the ids of the objects it may try."""
+    world = await build_world(app, client)
+    wanted = OBJECTS.get(
+        role, STAFF_OBJECTS if role != ANONYMOUS else STAFF_OBJECTS | OBJECTS[RESPONDENT]
+    )
+    ids = {parameter: world.ids[key] for parameter, key in wanted.items()}
+    return Caller(role, world.headers[ROLES[role]], ids)
 
-    def post(path: str, **kwargs: Any) -> dict[str, str]:
-        response = fuzzed.post(f"{FUZZ_BASE_URL}{path}", **kwargs)
-        assert response.ok, response.text
-        body = response.json()
-        return bearer(body.get("token") or body["access_token"])
 
-    if role in STAFF_ROLES:
-        email, token, _ = await staff_member(app, role)
-        login = {"username": email, "password": PASSWORD}
-        return Caller(role, bearer(token), lambda: post("/v1/auth/token", data=login))
-    if role == RESPONDENT:
-        token = await respondent_token(app)
-        return Caller(role, bearer(token), lambda: post("/v1/respondents", json={}))
-    if role == INTAKE:
-        return Caller(role, bearer((await make_link(app)).token))
-    return Caller(role, {})
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many requests the fuzzer sent: the CI run must send at least 1,000."""
+    if FUZZ_SENT:
+        counts = ", ".join(f"{backend}: {sent}" for backend, sent in sorted(FUZZ_SENT.items()))
+        terminalreporter.write_line(f"fuzzing: {FUZZ_SENT.total()} generated requests ({counts})")

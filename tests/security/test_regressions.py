@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.errors import PROBLEM_JSON
 from tests.intake.links import make_link
-from tests.security.conftest import bearer
+from tests.security.world import bearer
 
 
 def declared(app: FastAPI, method: str, path: str) -> set[int]:
