@@ -91,7 +91,10 @@ class Timestamps:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """An async engine for the configured database, tuned per dialect."""
+    """An async engine for the configured database, tuned per dialect.
+
+    `hide_parameters`: error messages and echo never show bound values (answers, hashes).
+    """
     if settings.is_sqlite:
         # One connection per process: SQLite has one writer at a time anyway, and requests
         # queueing for the pool wake in order, whereas requests contending for the file lock
@@ -99,6 +102,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url,
             echo=settings.database_echo,
+            hide_parameters=True,
             connect_args={"timeout": 30},
             pool_size=1,
             max_overflow=0,
@@ -109,6 +113,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
+        hide_parameters=True,
         pool_size=settings.database_pool_size,
         pool_pre_ping=True,
     )
