@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from databases import PG_HOST, PG_PORT, PG_USER, Database, fresh_database, psql
-from exportfloor import floor_sql, from_where
+from exportfloor import app_sql, floor_sql, from_where
 from exportruns import RssSampler, Timing, api_export, cli_export, copy_floor, status_kb
 from exportseed import QUESTIONNAIRE, Seeded, seed
 from servers import HOST, BenchError, Server, free_port, stop_server, wait_ready
@@ -255,16 +255,31 @@ def cli_exists(env: dict[str, str]) -> bool:
     return done.returncode == 0
 
 
+def psql_command(database: Database) -> list[str]:
+    """psql on the bench database, quiet, stopping at the first error."""
+    command = ["psql", "-X", "-q", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
+    return [*command, "-d", database.name, "-v", "ON_ERROR_STOP=1"]
+
+
 def floor(report: Report, setup: Setup, fmt: str, label: str) -> None:
     """Time the COPY floor once and record it as `label`."""
-    database = report.database
-    command = ["psql", "-X", "-q", "-h", PG_HOST, "-p", str(PG_PORT), "-U", PG_USER]
-    command += ["-d", database.name, "-v", "ON_ERROR_STOP=1"]
     sql = floor_sql(Registry.load().get(QUESTIONNAIRE), setup.organizations[0], fmt)
-    timing = copy_floor(command, sql, fmt)
+    timing = copy_floor(psql_command(report.database), sql, fmt)
     timing.name = label
     report.timings.append(timing)
     print(f"  {label}: {timing.rows:,} rows in {timing.seconds:.2f} s")
+
+
+def app_query(report: Report, setup: Setup) -> None:
+    """Time the app's own SELECT through COPY (a diagnostic, not the floor)."""
+    sql = app_sql(Registry.load().get(QUESTIONNAIRE), setup.organizations[0])
+    if sql is None:
+        print("  app SQL: not available (no app.research.service.export_statement)")
+        return
+    timing = copy_floor(psql_command(report.database), sql, "csv")
+    timing.name = "app SQL"
+    report.timings.append(timing)
+    print(f"  app SQL: {timing.rows:,} rows in {timing.seconds:.2f} s")
 
 
 def params(fmt: str) -> dict[str, str]:
@@ -305,13 +320,14 @@ def through_cli(report: Report, setup: Setup, env: dict[str, str], fmt: str, wor
 
 def exports(report: Report, setup: Setup, env: dict[str, str], fmt: str, work: Path) -> None:
     """COPY, API, CLI, COPY again, with `attune serve` running throughout."""
-    print("exporting (COPY floor, API, CLI, COPY floor again)...")
+    print("exporting (COPY floor, API, CLI, COPY floor again, the app's SELECT via COPY)...")
     server = start_attune(env, work)
     try:
         floor(report, setup, fmt, "COPY 1")
         through_api(report, server, setup, fmt)
         through_cli(report, setup, env, fmt, work)
         floor(report, setup, fmt, "COPY 2")
+        app_query(report, setup)
         report.server_kb["peak"] = status_kb(server.process.pid, "VmHWM")
     finally:
         stop_server(server)
@@ -329,24 +345,26 @@ def copy_timing(report: Report) -> Timing | None:
 
 
 def print_table(report: Report) -> None:
-    """One line per run: rows, seconds, rows/s, MB, first byte, CPU seconds by process."""
+    """One line per run: rows, seconds, rows/s, MB, first byte, CPU seconds, load."""
     header = (
-        f"{'run':<7} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'MB':>7} {'1st byte':>8}  "
-        f"{'CPU s: app':>10} {'client':>7} {'postgres':>8}"
+        f"{'run':<8} {'rows':>9} {'seconds':>8} {'rows/s':>8} {'MB':>6} {'1st byte':>8}  "
+        f"{'CPU s: app':>10} {'client':>6} {'postgres':>8} {'load':>5}"
     )
     print(header)
     print("-" * len(header))
     for t in report.timings:
-        app = f"{t.cpu['server']:>10.2f}" if "server" in t.cpu else f"{'-':>10}"
+        app = f"{t.cpu['server']:>10.1f}" if "server" in t.cpu else f"{'-':>10}"
         first = f"{t.first_byte:>7.2f}s" if t.first_byte else f"{'-':>8}"
         print(
-            f"{t.name:<7} {t.rows:>10,} {t.seconds:>8.2f} {t.rows_per_second:>10,.0f} "
-            f"{t.size / 1e6:>7.1f} {first}  {app} {t.cpu['client']:>7.2f} "
-            f"{t.cpu['postgres']:>8.2f}"
+            f"{t.name:<8} {t.rows:>9,} {t.seconds:>8.2f} {t.rows_per_second:>8,.0f} "
+            f"{t.size / 1e6:>6.1f} {first}  {app} {t.cpu['client']:>6.1f} "
+            f"{t.cpu['postgres']:>8.1f} {t.load:>5.1f}"
         )
     print(
-        "MB: bytes read (1e6); CPU s: seconds of CPU over the run, of the app server, the "
-        "client (this process, the CLI or psql) and every postgres process"
+        "MB: bytes read (1e6). CPU s: CPU seconds during the run of the app server, the client\n"
+        "(this process, the CLI, psql) and all postgres processes. load: 1-minute load average\n"
+        f"at the end, on {os.cpu_count()} CPUs. COPY: the floor. app SQL: the export's own\n"
+        "SELECT through COPY (raw columns: no pseudonyms, no CSV in Python), not a target."
     )
 
 
@@ -398,7 +416,8 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
     if floor_run is not None:
         for t in report.timings:
             if not t.name.startswith("COPY"):
-                print(f"{t.name}/COPY: {t.seconds / floor_run.seconds:.2f}x ({floor_run.name})")
+                ratio = t.seconds / floor_run.seconds
+                print(f"{t.name}/COPY: {ratio:.2f}x (floor: {floor_run.name}, the faster one)")
     print_memory(report)
     for passed, what in checks(report):
         print(f"{'PASS' if passed else 'MISS'}  {what}")

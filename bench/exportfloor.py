@@ -12,28 +12,36 @@ sequence. `COPY (this) TO STDOUT` is what PostgreSQL alone needs to hand the row
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from app.questionnaires.model import Definition
 
-# The stored score is a compressed JSON document: each reference to it decompresses it again,
-# so the scales and flags are taken out once per row (OFFSET 0 keeps the subquery whole).
-SCORE_ONCE = (
-    "CROSS JOIN LATERAL (SELECT r.score -> 'scales' AS scales, r.score -> 'flags' AS flags "
-    "OFFSET 0) AS s"
-)
 PSEUDONYM = (
     "left(encode(hmac('{prefix}:'::bytea || uuid_send({column}), {key}, 'sha256'), 'hex'), 32)"
 )
 
 
-def _scale_columns(definition: Definition) -> list[str]:
+def _score_columns(definition: Definition) -> list[tuple[str, str]]:
+    """(expression, name): score and band of each scale (by position, as stored), the flags."""
     columns = []
     for n, scale in enumerate(definition.scales):
         name = scale.id.replace("-", "_")
-        score = f"round((s.scales #>> '{{{n},score}}')::numeric, {scale.precision})"
-        columns.append(f"{score} AS score_{name}")
-        columns.append(f"s.scales #>> '{{{n},band}}' AS band_{name}")
-    return columns
+        score = f"round((x.scales #>> '{{{n},score}}')::numeric, {scale.precision})"
+        columns += [(score, f"score_{name}"), (f"x.scales #>> '{{{n},band}}'", f"band_{name}")]
+    flags = "array_to_string(ARRAY(SELECT jsonb_array_elements_text(x.flags)), ';')"
+    return [*columns, (flags, "flags")]
+
+
+def score_once(definition: Definition) -> str:
+    """A LATERAL that reads the stored score once per row and yields its plain columns.
+
+    The score is a compressed JSON document and each reference to it decompresses it again
+    (OFFSET 0 keeps the inner subquery whole, so it is read twice, not once per column);
+    taking the values out before the sort also keeps the document itself out of the sort.
+    """
+    values = ", ".join(f"{expression} AS {name}" for expression, name in _score_columns(definition))
+    inner = "SELECT r.score -> 'scales' AS scales, r.score -> 'flags' AS flags OFFSET 0"
+    return f"CROSS JOIN LATERAL (SELECT {values} FROM ({inner}) AS x) AS s"  # noqa: S608
 
 
 def floor_columns(definition: Definition, key: str) -> list[str]:
@@ -48,9 +56,9 @@ def floor_columns(definition: Definition, key: str) -> list[str]:
         "extract(year FROM a.answered_at AT TIME ZONE 'UTC')::int AS year",
         "row_number() OVER (PARTITION BY a.respondent_id ORDER BY a.answered_at, a.id) AS sequence",
         "a.source",
-        *_scale_columns(definition),
+        *(f"s.{name}" for _, name in _score_columns(definition)[:-1]),
         "r.profile",
-        "array_to_string(ARRAY(SELECT jsonb_array_elements_text(s.flags)), ';') AS flags",
+        "s.flags",
     ]
 
 
@@ -61,7 +69,7 @@ def from_where(definition: Definition, organization_id: str) -> str:
         "JOIN results AS r ON r.assessment_id = a.id\n"
         "JOIN clients AS c ON c.respondent_id = a.respondent_id\n"
         "JOIN respondents AS p ON p.id = a.respondent_id\n"
-        f"{SCORE_ONCE}\n"
+        f"{score_once(definition)}\n"
         f"WHERE c.organization_id = '{organization_id}'\n"
         f"  AND a.questionnaire_id = '{definition.id}'\n"
         f"  AND a.questionnaire_version = '{definition.version}'\n"
@@ -78,3 +86,21 @@ def floor_sql(definition: Definition, organization_id: str, fmt: str = "csv") ->
     if fmt == "jsonl":
         return f"SELECT row_to_json(t) FROM ({sql}) AS t"  # noqa: S608 (our own SQL)
     return sql
+
+
+def app_sql(definition: Definition, organization_id: str) -> str | None:
+    """The export's own SELECT (app.research.service), with its values inlined: run through
+    COPY it shows what the app's query costs in PostgreSQL, without the app's Python.
+    None if this build has no such statement (or it cannot be compiled)."""
+    try:
+        from sqlalchemy.dialects import postgresql
+
+        from app.research.service import ExportSpec, Scope, export_statement
+
+        spec = ExportSpec(uuid.UUID(organization_id), definition, Scope(key=b"\0" * 32))
+        compiled = export_statement(spec).compile(
+            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+        )
+        return str(compiled)
+    except Exception:  # a diagnostic: any failure means "not available"
+        return None

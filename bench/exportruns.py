@@ -79,6 +79,7 @@ class Timing:
     first_byte: float
     cpu: dict[str, float] = field(default_factory=dict)
     peak_rss_mb: float | None = None
+    load: float = field(default_factory=lambda: os.getloadavg()[0])  # 1-minute, at the end
 
     @property
     def rows_per_second(self) -> float:
