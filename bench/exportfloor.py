@@ -93,13 +93,14 @@ def app_sql(definition: Definition, organization_id: str) -> str | None:
     COPY it shows what the app's query costs in PostgreSQL, without the app's Python.
     None if this build has no such statement (or it cannot be compiled)."""
     try:
-        from sqlalchemy.dialects import postgresql
+        from sqlalchemy import create_mock_engine
 
         from app.research.service import ExportSpec, Scope, export_statement
 
         spec = ExportSpec(uuid.UUID(organization_id), definition, Scope(key=b"\0" * 32))
         compiled = export_statement(spec).compile(
-            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+            dialect=create_mock_engine("postgresql://", executor=print).dialect,
+            compile_kwargs={"literal_binds": True},
         )
         return str(compiled)
     except Exception:  # a diagnostic: any failure means "not available"
