@@ -57,10 +57,15 @@ dropped at the end unless --keep-db):
              run before and after the exports (the faster of the two counts)
        API   GET {EXPORT_PATH}?questionnaire={QUESTIONNAIRE}&format=… (httpx, streamed)
        CLI   attune export --organization-id … --questionnaire … --format … --output FILE
-  3. prints rows, seconds, rows/s, MB and CPU seconds (app server, client, PostgreSQL) per
-     run, API/COPY and CLI/COPY, the server's peak memory (VmHWM), and PASS/MISS for:
+     then, as a diagnostic (not a target), the export's own SELECT through COPY ("app SQL":
+     its raw columns, no pseudonyms, no CSV made in Python), to split the API's time
+     into the query's and the app's;
+  3. prints rows, seconds, rows/s, MB, time to the first byte and CPU seconds (app server,
+     client, PostgreSQL) per run, API/COPY and CLI/COPY, the server's memory (RSS before,
+     during and after the API export; its peak, VmHWM, includes the login's argon2id hash),
+     and PASS/MISS for:
        API and CLI each within {TIMES:.0f}x of the COPY time,
-       peak server memory under {MEMORY_MB:.0f} MB,
+       peak server memory (VmHWM) under {MEMORY_MB:.0f} MB,
        every run returns exactly the exportable rows.
 Everything shares this machine's cores; compare ratios across machines, not seconds.
 A part that does not exist yet (the endpoint or the CLI command) is reported as missing.
@@ -363,8 +368,8 @@ def print_table(report: Report) -> None:
     print(
         "MB: bytes read (1e6). CPU s: CPU seconds during the run of the app server, the client\n"
         "(this process, the CLI, psql) and all postgres processes. load: 1-minute load average\n"
-        f"at the end, on {os.cpu_count()} CPUs. COPY: the floor. app SQL: the export's own\n"
-        "SELECT through COPY (raw columns: no pseudonyms, no CSV in Python), not a target."
+        f"at the end, on {os.cpu_count()} CPUs. COPY: the floor. app SQL: the export's own SELECT\n"
+        "through COPY (raw columns: no pseudonyms, no CSV made in Python), not a target."
     )
 
 
@@ -436,6 +441,8 @@ def run(args: argparse.Namespace) -> None:
         tempfile.TemporaryDirectory(prefix="attune-bench-export-") as tmp,
         fresh_database("postgresql", Path(tmp), keep=args.keep_db) as database,
     ):
+        load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+        print(f"machine: {os.cpu_count()} CPUs, load average {load} before the run")
         print(f"database: {database.description}")
         report = Report(database)
         env = app_env(database)
