@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, Literal
 
 from app.questionnaires.model import Definition, Item, Scale
 from app.research.schemas import Codebook, CodebookColumn
@@ -76,76 +76,48 @@ def codebook(definition: Definition, definition_hash: str, scope: Scope) -> Code
     )
 
 
+#: (name, type, description) of the columns every export starts with.
+FIXED: list[tuple[str, Literal["string", "integer"], str]] = [
+    ("person_key", "string", "Pseudonym of the person ({key})."),
+    ("assessment_key", "string", "Pseudonym of the assessment ({key})."),
+    ("questionnaire_id", "string", "Questionnaire id."),
+    ("questionnaire_version", "string", "Questionnaire version (semver)."),
+    ("definition_hash", "string", "SHA-256 of the exact definition scored."),
+    ("engine_version", "string", "Version of the scoring engine that computed the scores."),
+    ("year", "integer", "Year the assessment was answered (UTC)."),
+    (
+        "sequence",
+        "integer",
+        "1 for the person's first assessment of this questionnaire, 2 for the second, and so on.",
+    ),
+]
+
+
 def _fixed_columns(
     definition: Definition, definition_hash: str, scope: Scope
 ) -> list[CodebookColumn]:
     key = "32 hex characters; " + ("per export" if scope.study_id is None else "per study")
+    known = {
+        "questionnaire_id": [definition.id],
+        "questionnaire_version": [definition.version],
+        "definition_hash": [definition_hash],
+    }
     columns = [
         CodebookColumn(
-            name="person_key",
-            type="string",
+            name=name,
+            type=kind,
             present="always",
-            description=f"Pseudonym of the person ({key}).",
-        ),
-        CodebookColumn(
-            name="assessment_key",
-            type="string",
-            present="always",
-            description=f"Pseudonym of the assessment ({key}).",
-        ),
-        CodebookColumn(
-            name="questionnaire_id",
-            type="string",
-            present="always",
-            description="Questionnaire id.",
-            values=[definition.id],
-        ),
-        CodebookColumn(
-            name="questionnaire_version",
-            type="string",
-            present="always",
-            description="Questionnaire version (semver).",
-            values=[definition.version],
-        ),
-        CodebookColumn(
-            name="definition_hash",
-            type="string",
-            present="always",
-            description="SHA-256 of the exact definition scored.",
-            values=[definition_hash],
-        ),
-        CodebookColumn(
-            name="engine_version",
-            type="string",
-            present="always",
-            description="Version of the scoring engine that computed the scores.",
-        ),
-        CodebookColumn(
-            name="year",
-            type="integer",
-            present="always",
-            description="Year the assessment was answered (UTC).",
-        ),
-        CodebookColumn(
-            name="sequence",
-            type="integer",
-            present="always",
-            minimum=1,
-            description="1 for the person's first assessment of this questionnaire, 2 for the "
-            "second, and so on.",
-        ),
+            description=text.format(key=key),
+            values=known.get(name),
+            minimum=1 if name == "sequence" else None,
+        )
+        for name, kind, text in FIXED
     ]
     if scope.finer_time is not None:
         name, text = FINER[scope.finer_time]
         kind = "integer" if scope.finer_time == "days_since_first" else "string"
-        columns.append(
-            CodebookColumn(
-                name=name,
-                type=kind,
-                description=text,
-                present=f"study designated {scope.designation}",
-            )
-        )
+        present = f"study designated {scope.designation}"
+        columns.append(CodebookColumn(name=name, type=kind, description=text, present=present))
     columns.append(
         CodebookColumn(
             name="source",

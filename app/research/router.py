@@ -155,17 +155,14 @@ async def get_aggregates(
         end=end,
         min_cell=k,
     )
-    filters = {"period": period, "from": start, "to": end, "min_cell": k, "periods": len(periods)}
+    filters = {"period": period, "from": _day(start), "to": _day(end), "min_cell": k}
     await record(
         session,
         "research.aggregates",
         organization_id=researcher.organization_id,
         actor_user_id=researcher.id,
         target=definition.key,
-        details={
-            key: value.isoformat() if isinstance(value, date) else value
-            for key, value in filters.items()
-        },
+        details=filters | {"periods": len(periods)},
     )
     return Aggregates(
         questionnaire_id=definition.id,
@@ -200,6 +197,10 @@ async def designate_study(
     study = await studies.study_in(session, admin.organization_id, study_id)
     updated = await studies.designate(session, admin, study, body.designation, body.finer_time)
     return StudyRead.model_validate(updated)
+
+
+def _day(value: date | None) -> str | None:
+    return value.isoformat() if value else None
 
 
 def _check_period(start: date | None, end: date | None) -> None:
