@@ -21,6 +21,9 @@ from app.errors import (
 
 logger = logging.getLogger("attune.errors")
 
+#: SQLSTATEs of text PostgreSQL cannot hold: a NUL in text (22021) or in JSON (22P05).
+_TEXT_POSTGRES_REFUSES = {"22021", "22P05"}
+
 _TITLES = {
     400: "Bad request",
     404: "Not found",
@@ -82,6 +85,10 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
     if error.connection_invalidated or isinstance(error.orig, OSError):
         logger.warning("database unreachable: %s", type(error.orig).__name__)
         return problem_response(ServiceUnavailable("The database cannot be reached."), request)
+    if getattr(error.orig, "sqlstate", None) in _TEXT_POSTGRES_REFUSES:
+        # Any text field or parameter may carry one; PostgreSQL refuses it where SQLite stores it.
+        detail = "Text may not contain the NUL character (U+0000)."
+        return problem_response(InvalidInput(detail, [{"detail": detail}]), request)
     return await _unexpected(request, error)
 
 

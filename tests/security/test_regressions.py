@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.errors import PROBLEM_JSON
 from tests.intake.links import make_link
-from tests.security.world import bearer
+from tests.security.world import bearer, build_world
 
 
 def declared(app: FastAPI, method: str, path: str) -> set[int]:
@@ -67,3 +67,33 @@ async def test_a_body_that_is_not_utf8_gets_a_declared_400(
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.json()["title"] == "Bad request"
     assert 400 in declared(app, method, path)
+
+
+NUL = "a\u0000b"
+NUL_IN_TEXT = [
+    ("therapist_a", "POST", "/v1/clients", {"label": NUL}),
+    ("researcher_a", "POST", "/v1/research/studies", {"name": NUL}),
+    ("admin_a", "PUT", "/v1/organization/webhook", {"url": f"https://clinic.example/{NUL}"}),
+    ("admin_a", "POST", "/v1/users", {
+        "email": f"{NUL}@clinic.test", "password": "a long password", "role": "therapist"
+    }),
+    ("admin_a", "GET", "/v1/audit?action=a%00b", None),
+    ("researcher_a", "GET", "/v1/research/export?questionnaire=connection&study=a%00b", None),
+    ("researcher_a", "GET", "/v1/research/codebook?questionnaire=connection&study=a%00b", None),
+    ("anonymous", "POST", "/v1/auth/token", {"username": NUL, "password": NUL}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("who", "method", "url", "body"), NUL_IN_TEXT)
+async def test_a_nul_in_text_is_invalid_input_not_a_server_error(
+    app: FastAPI, client: httpx.AsyncClient, who: str, method: str, url: str, body: Any
+) -> None:
+    """Found by the fuzzer: PostgreSQL refuses U+0000 in text, and the app answered 500."""
+    world = await build_world(app, client)
+    send: dict[str, Any] = {"data": body} if url == "/v1/auth/token" else {"json": body}
+    response = await client.request(method, url, headers=world.headers[who], **send)
+    assert response.status_code < 500, response.text
+    if not app.state.settings.is_sqlite:  # SQLite stores the text as it is
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == PROBLEM_JSON
+        assert "U+0000" in response.json()["detail"]
