@@ -419,10 +419,15 @@ def print_report(report: Report, args: argparse.Namespace) -> None:
     print_table(report)
     floor_run = copy_timing(report)
     if floor_run is not None:
+        floor_cpu = sum(floor_run.cpu.values())
         for t in report.timings:
             if not t.name.startswith("COPY"):
-                ratio = t.seconds / floor_run.seconds
-                print(f"{t.name}/COPY: {ratio:.2f}x (floor: {floor_run.name}, the faster one)")
+                ratio, cpu = t.seconds / floor_run.seconds, sum(t.cpu.values())
+                print(
+                    f"{t.name}/COPY: {ratio:.2f}x (floor: {floor_run.name}, the faster one); "
+                    f"in CPU seconds, all processes: {cpu:.1f} / {floor_cpu:.1f} = "
+                    f"{cpu / floor_cpu:.2f}x (less sensitive to other load)"
+                )
     print_memory(report)
     for passed, what in checks(report):
         print(f"{'PASS' if passed else 'MISS'}  {what}")
