@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import itertools
-import json
-import uuid
-from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -22,30 +17,13 @@ from app.assessments.schemas import (
     TrendPoint,
     TrendRead,
 )
-from app.errors import InvalidInput, NotFound
+from app.errors import NotFound
+from app.pagination import encode_cursor, newest_first, split_page
 from app.questionnaires.model import Definition
 from app.questionnaires.schemas import localized
 from app.respondents.models import Respondent
 from app.scoring.change import compare
 from app.scoring.result import ScoreResult
-
-
-def encode_cursor(assessment: Assessment) -> str:
-    """An opaque cursor pointing just after this assessment."""
-    raw = json.dumps([assessment.created_at.isoformat(), str(assessment.id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The position a cursor points at, or 422 naming the parameter."""
-    try:
-        created_at, assessment_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(created_at), uuid.UUID(assessment_id)
-    except (ValueError, TypeError, binascii.Error) as error:
-        raise InvalidInput(
-            "The cursor is not one this API returned.",
-            errors=[{"parameter": "cursor", "detail": "pass next_cursor from a previous page"}],
-        ) from error
 
 
 async def history_page(
@@ -58,25 +36,21 @@ async def history_page(
     status: str | None,
 ) -> HistoryPage:
     """A page of the respondent's assessments, newest first (keyset pagination)."""
-    statement = (
+    statement = newest_first(
         select(Assessment)
         .where(Assessment.respondent_id == respondent.id)
-        .options(selectinload(Assessment.result))
-        .order_by(Assessment.created_at.desc(), Assessment.id.desc())
-        .limit(limit + 1)
+        .options(selectinload(Assessment.result)),
+        Assessment.created_at,
+        Assessment.id,
+        limit=limit,
+        cursor=cursor,
     )
     if status is not None:
         statement = statement.where(Assessment.status == status)
-    if cursor is not None:
-        created_at, assessment_id = decode_cursor(cursor)
-        statement = statement.where(
-            tuple_(Assessment.created_at, Assessment.id) < tuple_(created_at, assessment_id)
-        )
-    rows = list((await session.execute(statement)).scalars())
-    page, more = rows[:limit], len(rows) > limit
+    page, more = split_page(list((await session.execute(statement)).scalars()), limit)
     return HistoryPage(
         items=[_entry(a, totals.get(a.definition_hash, len(a.answers))) for a in page],
-        next_cursor=encode_cursor(page[-1]) if more else None,
+        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
-from app.assessments.history import decode_cursor, scale_trend
+from app.assessments.history import scale_trend
 from app.assessments.models import SUBMITTED, Assessment, Result
 from app.assessments.presenters import present_result
 from app.assessments.schemas import Label, TrendRead
@@ -20,10 +20,11 @@ from app.clinic.schemas import (
     ClientResult,
     ClientResultPage,
 )
-from app.clinic.service import encode_position, in_scope
+from app.clinic.service import in_scope
 from app.db import utcnow
 from app.errors import NotFound
 from app.i18n import negotiate_locale
+from app.pagination import encode_cursor, newest_first, split_page
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized
@@ -41,26 +42,22 @@ async def client_results(
     cursor: str | None,
 ) -> ClientResultPage:
     """A page of the client's submitted results, newest first (keyset on submitted_at)."""
-    statement = (
+    statement = newest_first(
         select(Assessment, Result)
         .join(Result, Result.assessment_id == Assessment.id)
-        .where(Assessment.respondent_id == client.respondent_id, Assessment.status == SUBMITTED)
-        .order_by(Assessment.submitted_at.desc(), Assessment.id.desc())
-        .limit(limit + 1)
+        .where(Assessment.respondent_id == client.respondent_id, Assessment.status == SUBMITTED),
+        Assessment.submitted_at,
+        Assessment.id,
+        limit=limit,
+        cursor=cursor,
     )
-    if cursor is not None:
-        submitted_at, assessment_id = decode_cursor(cursor)
-        statement = statement.where(
-            tuple_(Assessment.submitted_at, Assessment.id) < tuple_(submitted_at, assessment_id)
-        )
-    rows = list((await session.execute(statement)).all())
-    page, more = rows[:limit], len(rows) > limit
+    page, more = split_page(list((await session.execute(statement)).all()), limit)
     items = [await _client_result(session, registry, wanted, a, r) for a, r in page]
     next_cursor = None
     if more:
         last = page[-1][0]
         assert last.submitted_at is not None  # every submitted assessment has its time
-        next_cursor = encode_position(last.submitted_at, last.id)
+        next_cursor = encode_cursor(last.submitted_at, last.id)
     return ClientResultPage(items=items, next_cursor=next_cursor)
 
 
@@ -100,28 +97,26 @@ async def attention(
 ) -> AttentionPage:
     """Flagged, unacknowledged results of the clients the user may see, newest first."""
     statement = in_scope(
-        select(Result, Assessment, Client)
-        .join(Assessment, Assessment.id == Result.assessment_id)
-        .join(Client, Client.respondent_id == Assessment.respondent_id)
-        .where(Result.flagged.is_(True), Result.acknowledged_at.is_(None))
-        .order_by(Result.created_at.desc(), Result.id.desc())
-        .limit(limit + 1),
+        newest_first(
+            select(Result, Assessment, Client)
+            .join(Assessment, Assessment.id == Result.assessment_id)
+            .join(Client, Client.respondent_id == Assessment.respondent_id)
+            .where(Result.flagged.is_(True), Result.acknowledged_at.is_(None)),
+            Result.created_at,
+            Result.id,
+            limit=limit,
+            cursor=cursor,
+        ),
         user,
     )
-    if cursor is not None:
-        created_at, result_id = decode_cursor(cursor)
-        statement = statement.where(
-            tuple_(Result.created_at, Result.id) < tuple_(created_at, result_id)
-        )
-    rows = list((await session.execute(statement)).all())
-    page, more = rows[:limit], len(rows) > limit
+    page, more = split_page(list((await session.execute(statement)).all()), limit)
     items = [
         await _attention_item(session, registry, wanted, result, assessment, client)
         for result, assessment, client in page
     ]
     return AttentionPage(
         items=items,
-        next_cursor=encode_position(page[-1][0].created_at, page[-1][0].id) if more else None,
+        next_cursor=encode_cursor(page[-1][0].created_at, page[-1][0].id) if more else None,
     )
 
 

@@ -6,29 +6,19 @@ outside the scope is reported as not found, exactly like one that does not exist
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
-from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ADMIN, THERAPIST, User
-from app.assessments.history import decode_cursor
 from app.clinic.models import Client
 from app.clinic.schemas import ClientPage, ClientRead
 from app.db import utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
+from app.pagination import encode_cursor, newest_first, split_page
 from app.respondents.models import Respondent
-
-
-def encode_position(created_at: datetime, row_id: uuid.UUID) -> str:
-    """An opaque keyset cursor, in the format `history.decode_cursor` reads."""
-    raw = json.dumps([created_at.isoformat(), str(row_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
 
 SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
 
@@ -102,19 +92,13 @@ async def list_clients(
 ) -> ClientPage:
     """A page of the clients the user may see, newest first (keyset pagination)."""
     statement = in_scope(
-        select(Client).order_by(Client.created_at.desc(), Client.id.desc()).limit(limit + 1),
+        newest_first(select(Client), Client.created_at, Client.id, limit=limit, cursor=cursor),
         user,
     )
-    if cursor is not None:
-        created_at, client_id = decode_cursor(cursor)
-        statement = statement.where(
-            tuple_(Client.created_at, Client.id) < tuple_(created_at, client_id)
-        )
-    rows = list((await session.execute(statement)).scalars())
-    page, more = rows[:limit], len(rows) > limit
+    page, more = split_page(list((await session.execute(statement)).scalars()), limit)
     return ClientPage(
         items=[present_client(c) for c in page],
-        next_cursor=encode_position(page[-1].created_at, page[-1].id) if more else None,
+        next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None,
     )
 
 
