@@ -7,9 +7,8 @@ outside the scope is reported as not found, exactly like one that does not exist
 from __future__ import annotations
 
 import uuid
-from typing import TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import ADMIN, THERAPIST, User
@@ -17,10 +16,8 @@ from app.clinic.models import Client
 from app.clinic.schemas import ClientPage, ClientRead
 from app.db import utcnow
 from app.errors import Forbidden, InvalidInput, NotFound
-from app.pagination import encode_cursor, newest_first, split_page
+from app.pagination import SelectT, encode_cursor, newest_first, split_page
 from app.respondents.models import Respondent
-
-SelectT = TypeVar("SelectT", bound=Select)  # type: ignore[type-arg]
 
 
 def in_scope(statement: SelectT, user: User) -> SelectT:

@@ -23,6 +23,7 @@ from app.assessments.service import (
     start_assessment,
     submit_assessment,
 )
+from app.clinic.invitations import invitation_status
 from app.clinic.models import Client, Invitation
 from app.clinic.webhooks import enqueue_event
 from app.db import utcnow
@@ -70,14 +71,9 @@ class Completed:
 
 
 def refusal(invitation: Invitation, now: datetime) -> Refusal | None:
-    """Why a link can no longer be used, or None while it can."""
-    if invitation.used_at is not None:
-        return "used"
-    if invitation.revoked_at is not None:
-        return "revoked"
-    if invitation.expires_at <= now:
-        return "expired"
-    return None
+    """Why a link can no longer be used, or None while it can (the therapist's status)."""
+    status = invitation_status(invitation, now)
+    return None if status == "pending" else status
 
 
 async def open_invitation(session: AsyncSession, token: str) -> tuple[Invitation, Client]:
