@@ -15,7 +15,6 @@ from app.accounts.models import User
 from app.accounts.schemas import TokenRead, UserCreate, UserRead, UserUpdate
 from app.config import Settings
 from app.db import SessionDep
-from app.errors import Unauthorized
 from app.problems import problems
 from app.ratelimit import Limiter, client_address
 from app.security import BearerToken
@@ -45,18 +44,19 @@ async def login(
 ) -> TokenRead:
     """Log in with email (as `username`) and password; returns a bearer token shown once."""
     settings: Settings = request.app.state.settings
-    key = ("login", client_address(request))
-    # Checked before verifying, so a refused address costs no argon2 work.
-    await limiter.check(settings.login_failures_limit, *key)
-    try:
-        user = await service.authenticate_password(session, form.username, form.password)
-    except Unauthorized:
-        await limiter.fail(settings.login_failures_limit, *key)
-        raise
-    lifetime = timedelta(hours=settings.staff_token_hours)
-    token = await tokens.issue_token(session, user, lifetime)
+    signed_in = await service.sign_in(
+        session,
+        limiter,
+        limit=settings.login_failures_limit,
+        address=client_address(request),
+        email=form.username,
+        password=form.password,
+        lifetime=timedelta(hours=settings.staff_token_hours),
+    )
     response.headers["Cache-Control"] = "no-store"
-    return TokenRead(access_token=token, expires_in=int(lifetime.total_seconds()))
+    return TokenRead(
+        access_token=signed_in.token, expires_in=int(signed_in.lifetime.total_seconds())
+    )
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))

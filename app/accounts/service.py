@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.accounts import passwords
+from app.accounts import passwords, tokens
 from app.accounts.models import ADMIN, ROLES, Organization, User, UserToken
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from app.ratelimit import FailureLimiter
 
 # One message for every failure, so a caller cannot tell which emails have accounts.
 LOGIN_FAILED = "The email or password is wrong, or the account is deactivated."
@@ -98,6 +101,38 @@ async def authenticate_password(session: AsyncSession, email: str, password: str
         user.password_hash = await passwords.hash_password(password)
         await session.flush()
     return user
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: who, and their new token (shown once)."""
+
+    user: User
+    token: str
+    lifetime: timedelta
+
+
+async def sign_in(
+    session: AsyncSession,
+    limiter: FailureLimiter,
+    *,
+    limit: str,
+    address: str,
+    email: str,
+    password: str,
+    lifetime: timedelta,
+) -> SignIn:
+    """Staff sign-in, for the API and the console alike: limit, verify, issue a token."""
+    key = ("login", address)
+    # Checked before verifying, so a refused address costs no argon2 work.
+    await limiter.check(limit, *key)
+    try:
+        user = await authenticate_password(session, email, password)
+    except Unauthorized:
+        await limiter.fail(limit, *key)
+        raise
+    token = await tokens.issue_token(session, user, lifetime)
+    return SignIn(user=user, token=token, lifetime=lifetime)
 
 
 async def list_users(session: AsyncSession, organization_id: uuid.UUID) -> list[User]:
