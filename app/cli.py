@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import os
+import shutil
+import tempfile
 from typing import Annotated
 
 import typer
 
 from app.accounts.cli import users_app
 from app.config import Settings, get_settings
+from app.metrics import MULTIPROCESS_DIR
 from app.questionnaires.cli import questionnaires_app
 from app.research.cli import export_command
 
@@ -35,6 +40,12 @@ def serve(
     from app.logs import log_config
 
     settings = get_settings()
+    if workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
+        # Each worker writes its metrics to files here; a scrape of any worker sums them.
+        # A fresh folder per start: values of an earlier run must not be summed in.
+        metrics_dir = tempfile.mkdtemp(prefix="attune-metrics-")
+        atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
+        os.environ[MULTIPROCESS_DIR] = metrics_dir
     uvicorn.run(
         "app.main:create_app",
         factory=True,

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         description="k: research aggregates suppress any cell counting fewer people (never "
         "below 5: smaller cells single people out).",
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that GET /metrics requires; unset, /metrics answers 404 "
+        "(operators only: never give it to clients).",
+    )
     log_format: Literal["json", "text"] = Field(
         "json", description="json: one object per line with a request id; text: for a terminal."
     )

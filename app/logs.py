@@ -22,6 +22,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.metrics import observe_request
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's own id is kept only if it looks like an id: no spaces, no token-like
 # underscores (atr_/ats_/ati_), bounded, so nobody can write arbitrary text into our logs.
@@ -128,12 +130,15 @@ class RequestLog:
 
 
 def _log_access(scope: Scope, status: int, started: float) -> None:
+    seconds = time.perf_counter() - started
+    route, method = route_template(scope), scope.get("method", "")
     access_logger.info(
         "request",
         extra={
-            "method": scope.get("method"),
-            "route": route_template(scope),
+            "method": method,
+            "route": route,
             "status": status,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "duration_ms": round(seconds * 1000, 2),
         },
     )
+    observe_request(route, method, status, seconds)

@@ -23,6 +23,7 @@ from app.errors import PROBLEM_JSON
 from app.handlers import install_error_handlers
 from app.intake.router import router as intake_router
 from app.logs import RequestLog
+from app.metrics import watch_pool
 from app.middleware import BodySizeLimit
 from app.ops import router as ops_router
 from app.problems import FieldError, Problem
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.registry = registry
         app.state.rendered_views = {}
         app.state.engine = engine
+        watch_pool(engine)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
         deliverer = None

@@ -1,13 +1,19 @@
-"""Liveness and readiness for load balancers and orchestrators."""
+"""Liveness and readiness for load balancers and orchestrators; metrics for operators."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+
+from app.clinic.models import WebhookDelivery
+from app.config import Settings
+from app.errors import NotFound
+from app.metrics import exposition
 
 router = APIRouter(tags=["ops"])
 
@@ -35,3 +41,26 @@ async def readyz(request: Request) -> JSONResponse:
     ):  # any failure means "not ready"; the reason is the operator's, not the client's
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics, for the operator who holds ATTUNE_METRICS_TOKEN (404 otherwise)."""
+    settings: Settings = request.app.state.settings
+    expected = settings.metrics_token
+    given = request.headers.get("authorization", "")
+    if expected is None or not hmac.compare_digest(
+        given.encode(), f"Bearer {expected.get_secret_value()}".encode()
+    ):
+        # The same answer with no token, a wrong one, or metrics off: nothing to probe.
+        raise NotFound("There is nothing here.")
+    body, media_type = exposition(await _queue_depth(request))
+    return Response(body, media_type=media_type, headers={"Cache-Control": "no-store"})
+
+
+async def _queue_depth(request: Request) -> dict[str, int]:
+    """Outbound work still to send, per channel."""
+    statement = select(func.count()).where(WebhookDelivery.status == "pending")
+    async with request.app.state.engine.connect() as connection:
+        pending = (await connection.execute(statement)).scalar_one()
+    return {"webhook": int(pending)}

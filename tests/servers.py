@@ -25,18 +25,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str) -> Iterator[str]:
+def running_server(
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`attune serve` on a free port of the database; its base URL; stopped with SIGTERM."""
     # Output to a file, not a pipe: the server logs a line per request, and a pipe nobody
     # reads until the end fills up (64 KiB) and then blocks the server mid-test.
     with tempfile.TemporaryFile() as output_file:
-        yield from _serve(database_url, output_file)
+        yield from _serve(database_url, output_file, workers, env or {})
 
 
-def _serve(database_url: str, output_file: IO[bytes]) -> Iterator[str]:
+def _serve(
+    database_url: str, output_file: IO[bytes], workers: int, extra_env: dict[str, str]
+) -> Iterator[str]:
     port = free_port()
     env = os.environ | {"ATTUNE_DATABASE_URL": database_url, "ATTUNE_ENVIRONMENT": "test"}
+    env |= extra_env
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=output_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
 from app.db import insert_row, insert_unless_exists, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from app.metrics import count_scored
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.service import definition_of
@@ -202,6 +203,7 @@ async def submit_assessment(
     except (StaleDataError, IntegrityError) as error:
         # Another request submitted it between our read and our write.
         raise Conflict("This assessment is being submitted by another request.") from error
+    count_scored(session, assessment.questionnaire_id, assessment.source)
     return Submitted(assessment, result, replayed=False)
 
 
@@ -248,6 +250,7 @@ async def submit_offline(
         return await _replay(session, existing, fingerprint)
     result = _result_row(assessment, scored)
     await insert_row(session, result)
+    count_scored(session, assessment.questionnaire_id, assessment.source)
     return Submitted(assessment, result, replayed=False)
 
 

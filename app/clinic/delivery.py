@@ -31,6 +31,7 @@ from app.clinic.webhooks import (
 )
 from app.config import Settings
 from app.db import utcnow
+from app.metrics import count_try
 
 logger = logging.getLogger("attune.webhooks")
 
@@ -148,6 +149,8 @@ async def _record(
         else:
             backoff = min(2**delivery.attempts * BACKOFF_BASE_SECONDS, BACKOFF_MAX_SECONDS)
             delivery.next_attempt_at = now + timedelta(seconds=backoff)
+        outcome = "retry" if delivery.status == "pending" else delivery.status
+    count_try("webhook", outcome)
 
 
 async def run_deliverer(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:

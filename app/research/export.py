@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import uuid
 from collections.abc import AsyncGenerator, Callable, Iterable
 from contextlib import aclosing
@@ -22,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.service import record
+from app.metrics import observe_export
 from app.research.service import ExportSpec, column_names, export_statement, row_maker
 
 BATCH_ROWS = 1000  # rows fetched per round trip and written per chunk
@@ -73,6 +75,7 @@ async def audited_export(
     engine: AsyncEngine, spec: ExportSpec, run: ExportRun
 ) -> AsyncGenerator[Chunk]:
     """`export_chunks`, then an audit entry with the rows that went out, however it ended."""
+    started = time.perf_counter()
     try:
         async with aclosing(export_chunks(engine, spec)) as chunks:
             async for chunk in chunks:
@@ -82,6 +85,7 @@ async def audited_export(
         run.completed = True
     finally:
         # Shielded: a cancelled (disconnected) request must still leave its audit entry.
+        observe_export(spec.format, run.rows, run.completed, time.perf_counter() - started)
         with anyio.CancelScope(shield=True):
             await _record_export(engine, spec, run)
 

@@ -163,6 +163,8 @@ EXEMPT: set[Route] = {
     ("GET", "/intake/static/intake.css"),
     ("GET", "/intake/{token}"),
     ("POST", "/intake/{token}"),
+    # The operator's own bearer token, no principal's (tests/test_metrics.py covers it).
+    ("GET", "/metrics"),
 }
 
 
