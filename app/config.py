@@ -48,6 +48,19 @@ class Settings(BaseSettings):
     token_failures_limit: str = Field(
         "20/15 minutes", description="Wrong intake tokens per address."
     )
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Where email goes: smtp://user:password@host:587 (STARTTLS), smtps://… "
+        "(implicit TLS) or smtp+plain://host:25 (no TLS). Unset: emails are written as .eml "
+        "files to ATTUNE_MAIL_OUTBOX_DIR (development and test only).",
+    )
+    mail_from: str = Field(
+        "attune@localhost", description="The address emails come from (the clinic's name is shown)."
+    )
+    mail_outbox_dir: Path = Field(
+        Path("./outbox"), description="Without ATTUNE_SMTP_URL: the folder emails are written to."
+    )
+    mail_timeout_seconds: float = Field(30.0, gt=0, description="Per SMTP conversation.")
     webhook_timeout_seconds: float = Field(5.0, gt=0)
     webhook_poll_seconds: float = Field(
         5.0, ge=0, description="How often due webhook events are sent; 0 stops the sender."
