@@ -61,9 +61,10 @@ class Settings(BaseSettings):
         Path("./outbox"), description="Without ATTUNE_SMTP_URL: the folder emails are written to."
     )
     mail_timeout_seconds: float = Field(30.0, gt=0, description="Per SMTP conversation.")
+    mail_max_attempts: int = Field(8, ge=1, description="Tries before an email is failed.")
     webhook_timeout_seconds: float = Field(5.0, gt=0)
-    webhook_poll_seconds: float = Field(
-        5.0, ge=0, description="How often due webhook events are sent; 0 stops the sender."
+    outbox_poll_seconds: float = Field(
+        5.0, ge=0, description="How often due webhook events and emails are sent; 0 stops it."
     )
     webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
     log_level: str = "INFO"

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -15,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
-from app.clinic.delivery import start_deliverer, stop_deliverer
 from app.clinic.router import router as clinic_router
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
@@ -26,6 +26,9 @@ from app.logs import RequestLog
 from app.metrics import watch_pool
 from app.middleware import BodySizeLimit
 from app.ops import router as ops_router
+from app.outbox.channels.email import EmailChannel
+from app.outbox.channels.webhook import WebhookChannel
+from app.outbox.worker import start_worker, stop_worker
 from app.problems import FieldError, Problem
 from app.questionnaires.registry import Registry
 from app.questionnaires.router import router as questionnaires_router
@@ -65,13 +68,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         watch_pool(engine)
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
-        deliverer = None
+        worker = None
+        http = httpx.AsyncClient(follow_redirects=False)
+        app.state.outbox_channels = {
+            "webhook": WebhookChannel(app.state.sessionmaker, http, settings),
+            "email": EmailChannel(settings),
+        }
         try:
             await _record_definitions(app)
-            deliverer = start_deliverer(app.state.sessionmaker, settings)
+            worker = start_worker(app.state.sessionmaker, app.state.outbox_channels, settings)
             yield
         finally:
-            await stop_deliverer(deliverer)
+            await stop_worker(worker)
+            await http.aclose()
             app.state.limiter.close()
             await engine.dispose()
 

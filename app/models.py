@@ -3,8 +3,9 @@
 from app.accounts.models import Organization, User, UserToken
 from app.assessments.models import Assessment, Result
 from app.audit.models import AuditEvent
-from app.clinic.models import Client, Invitation, WebhookAttempt, WebhookDelivery
+from app.clinic.models import Client, Invitation
 from app.db import Base
+from app.outbox.models import OutboxAttempt, OutboxMessage
 from app.questionnaires.models import StoredDefinition
 from app.research.models import Study
 from app.respondents.models import Respondent, RespondentToken
@@ -17,6 +18,8 @@ __all__ = [
     "Client",
     "Invitation",
     "Organization",
+    "OutboxAttempt",
+    "OutboxMessage",
     "Respondent",
     "RespondentToken",
     "Result",
@@ -24,7 +27,5 @@ __all__ = [
     "Study",
     "User",
     "UserToken",
-    "WebhookAttempt",
-    "WebhookDelivery",
     "metadata",
 ]

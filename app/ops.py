@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import func, select, text
 
-from app.clinic.models import WebhookDelivery
 from app.config import Settings
 from app.errors import NotFound
 from app.metrics import exposition
+from app.outbox.models import CHANNELS, PENDING, OutboxMessage
 
 router = APIRouter(tags=["ops"])
 
@@ -60,7 +60,13 @@ async def metrics(request: Request) -> Response:
 
 async def _queue_depth(request: Request) -> dict[str, int]:
     """Outbound work still to send, per channel."""
-    statement = select(func.count()).where(WebhookDelivery.status == "pending")
+    statement = (
+        select(OutboxMessage.channel, func.count())
+        .where(OutboxMessage.status == PENDING)
+        .group_by(OutboxMessage.channel)
+    )
+    depth = dict.fromkeys(CHANNELS, 0)
     async with request.app.state.engine.connect() as connection:
-        pending = (await connection.execute(statement)).scalar_one()
-    return {"webhook": int(pending)}
+        for channel, pending in await connection.execute(statement):
+            depth[channel] = int(pending)
+    return depth

@@ -1,4 +1,4 @@
-"""Therapists' clients, the intake invitations sent to them, and webhook deliveries."""
+"""Therapists' clients and the intake invitations sent to them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, Timestamps, UUIDPrimaryKey, utcnow
@@ -27,6 +27,8 @@ class Client(UUIDPrimaryKey, Timestamps, Base):
     respondent_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("respondents.id", ondelete="CASCADE"), unique=True
     )
+    #: When the client asked for no more emails (the unsubscribe link); the therapist sees it.
+    email_opt_out_at: Mapped[datetime | None]
 
 
 class Invitation(UUIDPrimaryKey, Base):
@@ -51,36 +53,3 @@ class Invitation(UUIDPrimaryKey, Base):
     used_at: Mapped[datetime | None]
     #: What the client ticked on the form (unticked by default), recorded at submit.
     research_consent: Mapped[bool | None]
-
-
-class WebhookDelivery(UUIDPrimaryKey, Base):
-    """One event to deliver to an organization's webhook, retried with backoff (an outbox)."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
-    )
-
-    organization_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
-    event: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    delivered_at: Mapped[datetime | None]
-
-
-class WebhookAttempt(UUIDPrimaryKey, Base):
-    """One try at delivering an event: when, and what came back."""
-
-    __tablename__ = "webhook_attempts"
-
-    delivery_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
-    )
-    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status_code: Mapped[int | None]
-    error: Mapped[str | None] = mapped_column(String(500))

@@ -1,8 +1,8 @@
 """Webhooks: an organization's endpoint, an outbox of events, and their signature.
 
-An event is a row written in the same transaction as what it announces, so it exists if and
-only if that commit did; `app.clinic.delivery` sends it. Delivery is at least once: receivers
-should ignore an `Attune-Delivery` id they have already seen.
+An event is an outbox row (`app.outbox`) written in the same transaction as what it
+announces, so it exists if and only if that commit did; the outbox worker sends it.
+Delivery is at least once: receivers should ignore an `Attune-Delivery` id they have seen.
 
     Attune-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{raw body}")>
 
@@ -25,10 +25,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
-from app.clinic.models import WebhookAttempt, WebhookDelivery
 from app.clinic.schemas import WebhookAttemptRead, WebhookDeliveryRead
-from app.db import utcnow
 from app.errors import InvalidInput
+from app.outbox.models import FAILED, PENDING, OutboxMessage
+from app.outbox.service import attempts_of, enqueue
 from app.security import new_token
 
 logger = logging.getLogger("attune.webhooks")
@@ -41,11 +41,7 @@ EVENTS = {
 }
 SECRET_PREFIX = "whsec"  # noqa: S105 (marks webhook secrets; not a secret itself)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_MAX_SECONDS = 3600
-CLAIM_BATCH = 20
-#: A claimed row is hidden from other workers this long beyond the request timeout.
-LEASE_MARGIN_SECONDS = 30
+CHANNEL = "webhook"
 
 
 def check_url(url: str) -> str:
@@ -75,12 +71,13 @@ async def clear_webhook(session: AsyncSession, organization_id: uuid.UUID) -> No
     organization.webhook_url = None
     organization.webhook_secret = None
     await session.execute(
-        update(WebhookDelivery)
+        update(OutboxMessage)
         .where(
-            WebhookDelivery.organization_id == organization_id,
-            WebhookDelivery.status == "pending",
+            OutboxMessage.organization_id == organization_id,
+            OutboxMessage.channel == CHANNEL,
+            OutboxMessage.status == PENDING,
         )
-        .values(status="failed")
+        .values(status=FAILED, failure="the webhook was removed")
     )
     await session.flush()
 
@@ -101,19 +98,13 @@ async def enqueue_event(
     statement = select(Organization.webhook_url).where(Organization.id == organization_id)
     if (await session.execute(statement)).scalar_one_or_none() is None:
         return
-    now = utcnow()
-    session.add(
-        WebhookDelivery(
-            organization_id=organization_id,
-            event=event,
-            payload=json.loads(json.dumps(payload, default=_plain)),
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+    await enqueue(
+        session,
+        organization_id=organization_id,
+        channel=CHANNEL,
+        kind=event,
+        payload=json.loads(json.dumps(payload, default=_plain)),
     )
-    await session.flush()
 
 
 def _plain(value: object) -> str:
@@ -151,38 +142,30 @@ def verify_signature(
 async def recent_deliveries(
     session: AsyncSession, organization_id: uuid.UUID, limit: int
 ) -> list[WebhookDeliveryRead]:
-    """The organization's latest deliveries, newest first, each with its tries."""
+    """The organization's latest events, newest first, each with its tries."""
     statement = (
-        select(WebhookDelivery)
-        .where(WebhookDelivery.organization_id == organization_id)
-        .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+        select(OutboxMessage)
+        .where(OutboxMessage.organization_id == organization_id, OutboxMessage.channel == CHANNEL)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
     )
     deliveries = list((await session.execute(statement)).scalars())
-    tries: dict[uuid.UUID, list[WebhookAttemptRead]] = {d.id: [] for d in deliveries}
-    attempts = (
-        select(WebhookAttempt)
-        .where(WebhookAttempt.delivery_id.in_(tries))
-        .order_by(WebhookAttempt.attempted_at)
-    )
-    for attempt in (await session.execute(attempts)).scalars():
-        tries[attempt.delivery_id].append(
-            WebhookAttemptRead(
-                attempted_at=attempt.attempted_at,
-                status_code=attempt.status_code,
-                error=attempt.error,
-            )
-        )
+    tries = await attempts_of(session, [d.id for d in deliveries])
     return [
         WebhookDeliveryRead(
             id=d.id,
-            event=d.event,
+            event=d.kind,
             status=d.status,
             attempts=d.attempts,
             created_at=d.created_at,
             next_attempt_at=d.next_attempt_at,
             delivered_at=d.delivered_at,
-            tries=tries[d.id],
+            tries=[
+                WebhookAttemptRead(
+                    attempted_at=t.attempted_at, status_code=t.status_code, error=t.error
+                )
+                for t in tries[d.id]
+            ],
         )
         for d in deliveries
     ]

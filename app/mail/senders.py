@@ -65,11 +65,14 @@ def build_message(email: Email, mail_from: str) -> EmailMessage:
     message["To"] = email.to
     message["Subject"] = email.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Message-ID"] = make_msgid(domain=mail_from.rpartition("@")[2] or None)
+    message["Message-ID"] = email.headers.get("Message-ID") or make_msgid(
+        domain=mail_from.rpartition("@")[2] or None
+    )
     # Automated: out-of-office replies and auto-forwarders should stay quiet (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
     for name, value in email.headers.items():
-        message[name] = value
+        if name != "Message-ID":
+            message[name] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     return message

@@ -32,7 +32,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         environment="test",
         public_url=PUBLIC_URL,
-        webhook_poll_seconds=0,
+        outbox_poll_seconds=0,
     )
 
 

@@ -16,11 +16,11 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
-from app.clinic.delivery import deliver_due
-from app.clinic.models import WebhookAttempt, WebhookDelivery
 from app.clinic.webhooks import enqueue_event, sign, verify_signature
 from app.db import utcnow
 from app.main import create_app
+from app.outbox.models import OutboxAttempt, OutboxMessage
+from app.outbox.worker import deliver_due
 from tests.clinic.conftest import Receiver
 from tests.conftest import count, new_staff
 
@@ -59,10 +59,15 @@ async def enqueue_then_fail(app: FastAPI, organization_id: uuid.UUID) -> None:
         raise RuntimeError("the intake submit failed after enqueueing")
 
 
+async def send_due(app: FastAPI) -> int:
+    """One round of the outbox worker, as the background task would run it."""
+    return await deliver_due(app.state.sessionmaker, app.state.outbox_channels)
+
+
 async def make_due(app: FastAPI) -> None:
     """Skip the backoff wait, instead of sleeping through it."""
     async with app.state.sessionmaker.begin() as session:
-        await session.execute(update(WebhookDelivery).values(next_attempt_at=utcnow()))
+        await session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
 
 
 async def test_an_event_is_signed_retried_and_recorded(
@@ -74,11 +79,10 @@ async def test_an_event_is_signed_retried_and_recorded(
     payload = intake_payload()
     await enqueue(app, org, payload)
 
-    async with httpx.AsyncClient() as http:
-        assert await deliver_due(app.state.sessionmaker, http, app.state.settings) == 1
-        assert await deliver_due(app.state.sessionmaker, http, app.state.settings) == 0
-        await make_due(app)
-        assert await deliver_due(app.state.sessionmaker, http, app.state.settings) == 1
+    assert await send_due(app) == 1
+    assert await send_due(app) == 0
+    await make_due(app)
+    assert await send_due(app) == 1
 
     assert len(receiver.received) == 2
     first = receiver.received[0]
@@ -103,21 +107,20 @@ async def test_a_failed_try_backs_off_and_the_last_one_gives_up(
     receiver.secret = await register(client, admin, receiver.url)
     receiver.statuses = [503, 503]
     await enqueue(app, org, intake_payload())
-    settings = app.state.settings.model_copy(update={"webhook_max_attempts": 2})
+    app.state.outbox_channels["webhook"].max_attempts = 2
 
-    async with httpx.AsyncClient() as http:
-        before = utcnow()
-        await deliver_due(app.state.sessionmaker, http, settings)
-        async with app.state.sessionmaker() as session:
-            delivery = (await session.execute(select(WebhookDelivery))).scalar_one()
-        assert delivery.status == "pending"
-        # 2**1 * 30 s after the first failure.
-        wait = delivery.next_attempt_at - before
-        assert timedelta(seconds=59) < wait < timedelta(seconds=62)
-        await make_due(app)
-        await deliver_due(app.state.sessionmaker, http, settings)
-        await make_due(app)
-        assert await deliver_due(app.state.sessionmaker, http, settings) == 0
+    before = utcnow()
+    await send_due(app)
+    async with app.state.sessionmaker() as session:
+        delivery = (await session.execute(select(OutboxMessage))).scalar_one()
+    assert delivery.status == "pending"
+    # 2**1 * 30 s after the first failure.
+    wait = delivery.next_attempt_at - before
+    assert timedelta(seconds=59) < wait < timedelta(seconds=62)
+    await make_due(app)
+    await send_due(app)
+    await make_due(app)
+    assert await send_due(app) == 0
 
     listed = await client.get("/v1/organization/webhook/deliveries", headers=admin)
     (delivery_read,) = listed.json()["items"]
@@ -132,11 +135,10 @@ async def test_an_unreachable_receiver_is_recorded_as_an_error(
     await register(client, admin, "http://127.0.0.1:9/nothing-listens-here")
     await enqueue(app, org, intake_payload())
 
-    async with httpx.AsyncClient() as http:
-        assert await deliver_due(app.state.sessionmaker, http, app.state.settings) == 1
+    assert await send_due(app) == 1
 
     async with app.state.sessionmaker() as session:
-        attempt = (await session.execute(select(WebhookAttempt))).scalar_one()
+        attempt = (await session.execute(select(OutboxAttempt))).scalar_one()
     assert attempt.status_code is None
     assert attempt.error
     assert "ConnectError" in attempt.error
@@ -151,11 +153,10 @@ async def test_the_payload_carries_ids_and_flags_only(
     for forbidden in (label, {"email": "sam@example.org"}, {"answers": {"x": 1}}):
         with pytest.raises(ValueError, match="ids and flags only"):
             await enqueue(app, org, intake_payload() | forbidden)
-    assert await count(app, "webhook_deliveries") == 0
+    assert await count(app, "outbox_messages") == 0
     await enqueue(app, org, intake_payload())
 
-    async with httpx.AsyncClient() as http:
-        await deliver_due(app.state.sessionmaker, http, app.state.settings)
+    await send_due(app)
 
     event = json.loads(receiver.received[0]["body"])
     assert set(event) == {"id", "event", "created_at", "data"}
@@ -173,15 +174,15 @@ async def test_the_outbox_follows_the_transaction_and_needs_a_webhook(
 ) -> None:
     admin, _, org = await new_staff(app, "admin")
     await enqueue(app, org, intake_payload())
-    assert await count(app, "webhook_deliveries") == 0  # no webhook: nothing to send
+    assert await count(app, "outbox_messages") == 0  # no webhook: nothing to send
 
     await register(client, admin, "https://clinic.example/hook")
     with pytest.raises(RuntimeError):
         await enqueue_then_fail(app, org)
-    assert await count(app, "webhook_deliveries") == 0
+    assert await count(app, "outbox_messages") == 0
 
     await enqueue(app, org, intake_payload())
-    assert await count(app, "webhook_deliveries") == 1
+    assert await count(app, "outbox_messages") == 1
     removed = await client.delete("/v1/organization/webhook", headers=admin)
     assert removed.status_code == 204
     listed = await client.get("/v1/organization/webhook/deliveries", headers=admin)
@@ -233,7 +234,7 @@ async def test_the_background_sender_delivers_and_stops_with_the_app(
     admin, _, org = await new_staff(app, "admin")
     receiver.secret = await register(client, admin, receiver.url)
     await enqueue(app, org, intake_payload())
-    polling = create_app(app.state.settings.model_copy(update={"webhook_poll_seconds": 0.05}))
+    polling = create_app(app.state.settings.model_copy(update={"outbox_poll_seconds": 0.05}))
 
     async with polling.router.lifespan_context(polling):
         for _ in range(100):
@@ -241,8 +242,8 @@ async def test_the_background_sender_delivers_and_stops_with_the_app(
                 break
             await asyncio.sleep(0.05)
         tasks = {t.get_name() for t in asyncio.all_tasks()}
-        assert "attune-webhooks" in tasks
+        assert "attune-outbox" in tasks
         await asyncio.sleep(0.1)  # let the sender record the try
-    assert "attune-webhooks" not in {t.get_name() for t in asyncio.all_tasks()}
+    assert "attune-outbox" not in {t.get_name() for t in asyncio.all_tasks()}
     listed = await client.get("/v1/organization/webhook/deliveries", headers=admin)
     assert listed.json()["items"][0]["status"] == "delivered"

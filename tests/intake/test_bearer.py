@@ -124,7 +124,8 @@ async def test_the_last_api_submit_spends_the_link_and_announces_it(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     from app.accounts.models import Organization
-    from app.clinic.models import Invitation, WebhookDelivery
+    from app.clinic.models import Invitation
+    from app.outbox.models import OutboxMessage
     from tests.conftest import count
 
     link = await make_link(app, ("three-item-loneliness", "connection"))
@@ -143,7 +144,7 @@ async def test_the_last_api_submit_spends_the_link_and_announces_it(
         assert invitation is not None
         assert (invitation.used_at is not None) is (n == 1), "spent by the last submit only"
     assert (await client.get(link.url)).status_code == 410
-    assert await count(app, "webhook_deliveries") == 1
+    assert await count(app, "outbox_messages") == 1
     async with app.state.sessionmaker() as session:
-        delivery = (await session.execute(select(WebhookDelivery))).scalar_one()
+        delivery = (await session.execute(select(OutboxMessage))).scalar_one()
     assert len(delivery.payload["assessment_ids"]) == 2

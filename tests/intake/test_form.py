@@ -13,8 +13,9 @@ from sqlalchemy import select, update
 
 from app.accounts.models import Organization
 from app.assessments.models import Assessment, Result
-from app.clinic.models import Invitation, WebhookDelivery
+from app.clinic.models import Invitation
 from app.db import utcnow
+from app.outbox.models import OutboxMessage
 from app.respondents.models import Respondent
 from tests.conftest import count, snapshot
 from tests.intake.links import all_answers, make_link, radios
@@ -231,8 +232,8 @@ async def test_a_complete_submit_sends_everything_once_and_spends_the_link(
     assert invitation.research_consent is True
     (respondent,) = await rows(app, Respondent, id=link.respondent_id)
     assert respondent.research_consent is True
-    (delivery,) = await rows(app, WebhookDelivery, organization_id=link.organization_id)
-    assert delivery.event == "intake.completed"
+    (delivery,) = await rows(app, OutboxMessage, organization_id=link.organization_id)
+    assert (delivery.channel, delivery.kind) == ("webhook", "intake.completed")
     assert set(delivery.payload) == {
         "invitation_id", "client_id", "assessment_ids", "flags", "completed_at"
     }  # fmt: skip

@@ -67,7 +67,7 @@ def fuzz_settings(database_url: str) -> Settings:
         database_url=database_url,
         environment="test",
         max_body_bytes=16 * 1024,
-        webhook_poll_seconds=0,
+        outbox_poll_seconds=0,
     )
 
 

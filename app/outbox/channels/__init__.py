@@ -1,0 +1,1 @@
+"""The outbox's channels: each sends one kind of message and says how a try went."""
