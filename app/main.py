@@ -23,6 +23,7 @@ from app.errors import PROBLEM_JSON
 from app.handlers import install_error_handlers
 from app.intake.router import router as intake_router
 from app.logs import RequestLog
+from app.mail.router import router as mail_router
 from app.metrics import watch_pool
 from app.middleware import BodySizeLimit
 from app.ops import router as ops_router
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_router,
         clinic_router,
         intake_router,
+        mail_router,
         research_router,
         audit_router,
         ops_router,

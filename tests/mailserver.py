@@ -3,11 +3,13 @@
 With `tls=True` it speaks STARTTLS with a certificate from a throw-away authority (trustme)
 and requires it before AUTH, as a real submission server does. Recipients are refused by
 their local part, so tests can provoke each kind of failure:
-`refused…@` gets 550 (permanent), `later…@` gets 451 (try again later).
+`refused…@` gets 550 (permanent), `later…@` gets 451 (try again later), and the first
+`hold…@` waits at RCPT until the test releases it (to kill a sender mid-conversation).
 """
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import ssl
@@ -43,6 +45,8 @@ class Mailbox:
 
     messages: list[Received] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
         """The first `count` messages, waiting until they have arrived."""
@@ -64,6 +68,9 @@ class _Handler:
             return "550 5.1.1 No such user here"
         if local.startswith("later"):
             return "451 4.3.0 Try again later"
+        if local.startswith("hold") and not self.mailbox.holding.is_set():
+            self.mailbox.holding.set()
+            await asyncio.to_thread(self.mailbox.release.wait, 30)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -16,8 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
 from app.clinic.models import Client, Invitation
-from app.clinic.schemas import InvitationRead, InvitationStatus, QuestionnaireRef
+from app.clinic.schemas import (
+    EmailDeliveryRead,
+    InvitationRead,
+    InvitationStatus,
+    QuestionnaireRef,
+)
 from app.clinic.service import in_scope
+from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
 from app.questionnaires.registry import Registry
@@ -70,6 +76,11 @@ async def create_invitation(
     session.add(invitation)
     await session.flush()
     return invitation, token
+
+
+def link_of(settings: Settings, token: str) -> str:
+    """The intake link a client opens."""
+    return f"{settings.public_url.rstrip('/')}/intake/{token}"
 
 
 async def list_invitations(session: AsyncSession, client: Client) -> list[Invitation]:
@@ -128,9 +139,12 @@ def invitation_status(invitation: Invitation, now: datetime) -> InvitationStatus
     return "pending"
 
 
-def present_invitation(invitation: Invitation, now: datetime) -> InvitationRead:
+def present_invitation(
+    invitation: Invitation, now: datetime, email: EmailDeliveryRead | None = None
+) -> InvitationRead:
     """An invitation as the API shows it, without the token or the link."""
     return InvitationRead(
+        email=email,
         id=invitation.id,
         client_id=invitation.client_id,
         questionnaires=[QuestionnaireRef.model_validate(q) for q in invitation.questionnaires],

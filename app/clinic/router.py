@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -12,8 +13,9 @@ from app.accounts.dependencies import CurrentAdmin, CurrentTherapist
 from app.accounts.models import User
 from app.assessments.schemas import TrendRead
 from app.audit.service import record
-from app.clinic import invitations, results, service, webhooks
+from app.clinic import emails, invitations, results, service, webhooks
 from app.clinic.dependencies import AppSettings, ClientInScope, InvitationInScope, ResultInScope
+from app.clinic.models import Client, Invitation
 from app.clinic.schemas import (
     Acknowledgement,
     AttentionPage,
@@ -21,10 +23,12 @@ from app.clinic.schemas import (
     ClientPage,
     ClientRead,
     ClientResultPage,
+    EmailDeliveryRead,
     InvitationCreate,
     InvitationCreated,
     InvitationList,
     InvitationRead,
+    InvitationSend,
     WebhookCreated,
     WebhookDeliveryList,
     WebhookUpdate,
@@ -87,17 +91,51 @@ async def create_invitation(
         expires_in_days=body.expires_in_days,
         show_feedback=body.show_feedback,
     )
-    shown = invitations.present_invitation(invitation, utcnow())
-    url = f"{settings.public_url.rstrip('/')}/intake/{token}"
+    url = invitations.link_of(settings, token)
+    if body.send_email:
+        await emails.email_invitation(session, settings, client, invitation, url, body.language)
+    return await _created(session, invitation, url, token)
+
+
+@router.post("/invitations/{invitation_id}/send", responses=STAFF | problems(409, 422))
+async def send_invitation(
+    body: InvitationSend,
+    invitation: InvitationInScope,
+    session: SessionDep,
+    settings: AppSettings,
+) -> InvitationCreated:
+    """Email a pending link again, as a new link (the old one stops working; shown once)."""
+    client = await session.get_one(Client, invitation.client_id)
+    emails.check_can_email(settings, client, "#/send_email")
+    token = await emails.new_link(session, invitation, invitations.TOKEN_PREFIX)
+    url = invitations.link_of(settings, token)
+    await emails.email_invitation(session, settings, client, invitation, url, body.language)
+    return await _created(session, invitation, url, token)
+
+
+async def _created(
+    session: AsyncSession, invitation: Invitation, url: str, token: str
+) -> InvitationCreated:
+    sent = await emails.deliveries(session, [invitation.id])
+    shown = invitations.present_invitation(
+        invitation, utcnow(), _email_read(sent.get(invitation.id))
+    )
     return InvitationCreated(**dict(shown), url=url, token=token)
+
+
+def _email_read(delivery: emails.EmailDelivery | None) -> EmailDeliveryRead | None:
+    return None if delivery is None else EmailDeliveryRead(**asdict(delivery))
 
 
 @router.get("/clients/{client_id}/invitations", responses=STAFF)
 async def list_invitations(client: ClientInScope, session: SessionDep) -> InvitationList:
-    """List the client's invitations with their status (never their links)."""
+    """List the client's invitations with their status and email delivery (never links)."""
     now = utcnow()
     found = await invitations.list_invitations(session, client)
-    return InvitationList(items=[invitations.present_invitation(i, now) for i in found])
+    sent = await emails.deliveries(session, [i.id for i in found])
+    return InvitationList(
+        items=[invitations.present_invitation(i, now, _email_read(sent.get(i.id))) for i in found]
+    )
 
 
 @router.post("/invitations/{invitation_id}/revoke", responses=STAFF | problems(409))

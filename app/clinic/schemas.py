@@ -14,6 +14,8 @@ from app.questionnaires.model import SLUG
 #: Deliberately loose: the address is the therapist's note, never mailed by Attune itself.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 InvitationStatus = Literal["pending", "used", "expired", "revoked"]
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+EmailLanguage = Literal["en", "es"]
 
 
 class Schema(BaseModel):
@@ -39,6 +41,9 @@ class ClientRead(Schema):
     id: uuid.UUID
     label: str
     email: str | None
+    email_opt_out: bool = Field(
+        False, description="The client used the unsubscribe link: no emails are sent to them."
+    )
     therapist_id: uuid.UUID
     created_at: datetime
 
@@ -58,6 +63,26 @@ class InvitationCreate(Schema):
     )
     expires_in_days: int = Field(7, ge=1, le=30, description="Days until the link stops working.")
     show_feedback: bool = Field(True, description="Feedback page after submit; else thank-you.")
+    send_email: bool = Field(
+        False,
+        description="Also email the link to the client's address (the link is still shown "
+        "once here); 422 when the client has no address or asked for no emails.",
+    )
+    language: EmailLanguage = Field("en", description="The email's language.")
+
+
+class InvitationSend(Schema):
+    """Send a pending invitation again by email, with a new link (the old one stops working)."""
+
+    language: EmailLanguage = Field("en", description="The email's language.")
+
+
+class EmailDeliveryRead(Schema):
+    """The latest email about an invitation: waiting, delivered, or not delivered and why."""
+
+    status: DeliveryStatus
+    failure: str | None = Field(description="Why it was not delivered, when it failed.")
+    sent_at: datetime | None
 
 
 class QuestionnaireRef(Schema):
@@ -79,6 +104,9 @@ class InvitationRead(Schema):
     expires_at: datetime
     used_at: datetime | None
     revoked_at: datetime | None
+    email: EmailDeliveryRead | None = Field(
+        None, description="The latest email of this link, if it was sent by email."
+    )
 
 
 class InvitationCreated(InvitationRead):

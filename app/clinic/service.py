@@ -105,6 +105,7 @@ def present_client(client: Client) -> ClientRead:
         id=client.id,
         label=client.label,
         email=client.email,
+        email_opt_out=client.email_opt_out_at is not None,
         therapist_id=client.therapist_id,
         created_at=client.created_at,
     )

@@ -99,6 +99,9 @@ OBJECT_ROWS: dict[Route, tuple[Row, ...]] = {
     ("GET", "/v1/clients/{client_id}/trends"): (
         row("therapist_a", "admin_a", ids=CLIENT, query=TREND),
     ),
+    ("POST", "/v1/invitations/{invitation_id}/send"): (
+        row("therapist_a", "admin_a", ids={"invitation_id": "invitation"}, body={}),
+    ),
     ("POST", "/v1/invitations/{invitation_id}/revoke"): (
         row("therapist_a", "admin_a", ids={"invitation_id": "invitation"}),
     ),
@@ -143,6 +146,7 @@ ROLE_ROWS: dict[Route, Row] = {
 
 #: Admissions that end a principal's credential or object, in the order they are tried last.
 ENDS_A_CREDENTIAL: list[Route] = [
+    ("POST", "/v1/invitations/{invitation_id}/send"),  # a new link: the old token stops
     ("POST", "/v1/invitations/{invitation_id}/revoke"),
     ("DELETE", "/v1/me"),
     ("POST", "/v1/auth/logout"),
@@ -163,6 +167,9 @@ EXEMPT: set[Route] = {
     ("GET", "/intake/static/intake.css"),
     ("GET", "/intake/{token}"),
     ("POST", "/intake/{token}"),
+    # The MAC in the code is the credential; the only effect is the client's own opt-out.
+    ("GET", "/email/unsubscribe/{code}"),
+    ("POST", "/email/unsubscribe/{code}"),
     # The operator's own bearer token, no principal's (tests/test_metrics.py covers it).
     ("GET", "/metrics"),
 }

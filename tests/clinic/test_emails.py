@@ -1,0 +1,231 @@
+"""Intake links by email, through the outbox, to a real SMTP server; delivery status; opt-out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select, update
+
+from app.db import utcnow
+from app.mail.senders import SmtpSender
+from app.outbox.channels.email import EmailChannel
+from app.outbox.models import OutboxAttempt, OutboxMessage
+from app.outbox.worker import deliver_due
+from tests.clinic.conftest import PUBLIC_URL, add_client
+from tests.conftest import new_staff, snapshot
+from tests.mailserver import MailServer, Received, smtp_server
+
+LABEL = "Robin (Thursdays)"
+
+
+@pytest.fixture
+def mail() -> Iterator[MailServer]:
+    """A real SMTP server for the test."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def mailing_app(app: FastAPI, mail: MailServer) -> FastAPI:
+    """The app with its email channel pointed at the test SMTP server."""
+    channel = EmailChannel(app.state.settings, SmtpSender(mail.url, "attune@clinic.example"))
+    app.state.outbox_channels["email"] = channel
+    return app
+
+
+async def send_due(app: FastAPI) -> int:
+    """One round of the outbox worker."""
+    return await deliver_due(app.state.sessionmaker, app.state.outbox_channels)
+
+
+async def make_due(app: FastAPI) -> None:
+    """Skip the backoff wait instead of sleeping through it."""
+    async with app.state.sessionmaker.begin() as session:
+        await session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
+
+
+async def invite(
+    client: httpx.AsyncClient, staff: dict[str, str], client_id: str, **body: Any
+) -> httpx.Response:
+    body = {"questionnaires": ["connection", "three-item-loneliness"], "send_email": True} | body
+    return await client.post(f"/v1/clients/{client_id}/invitations", json=body, headers=staff)
+
+
+async def outbox(app: FastAPI) -> list[OutboxMessage]:
+    async with app.state.sessionmaker() as session:
+        return list((await session.execute(select(OutboxMessage))).scalars())
+
+
+def parts(received: Received) -> tuple[str, str]:
+    text, html = received.message.get_body(("plain",)), received.message.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    return text.get_content(), html.get_content()
+
+
+async def test_an_emailed_link_arrives_and_its_delivery_is_shown(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, LABEL, email="robin@example.org")
+    created = await invite(client, staff, person["id"], language="es")
+    assert created.status_code == 201, created.text
+    link = created.json()["url"]
+    assert created.json()["email"] == {"status": "pending", "failure": None, "sent_at": None}
+    # The address and the link are sealed in the outbox, not readable in the row.
+    (queued,) = await outbox(mailing_app)
+    assert "robin@example.org" not in str(queued.payload)
+    assert link.rsplit("/", 1)[1] not in str(queued.payload)
+
+    assert await send_due(mailing_app) == 1
+    (received,) = mail.mailbox.wait_for(1)
+    message = received.message
+    assert received.recipients == ["robin@example.org"]
+    assert message["Subject"].endswith("te pide que respondas unas preguntas")
+    text, html = parts(received)
+    assert link in text
+    assert f'href="{link}"' in html
+    unsubscribe = re.fullmatch(r"<(.+)>", message["List-Unsubscribe"])
+    assert unsubscribe is not None
+    assert unsubscribe.group(1).startswith(f"{PUBLIC_URL}/email/unsubscribe/{person['id']}.")
+    # Never the client's label, a score or a flag: only who sends it and until when.
+    assert LABEL not in text + html + message["Subject"]
+    assert message["Message-ID"] == f"<{queued.id}@attune>"
+
+    listed = await client.get(f"/v1/clients/{person['id']}/invitations", headers=staff)
+    (shown,) = listed.json()["items"]
+    assert shown["email"]["status"] == "delivered"
+    assert shown["email"]["sent_at"] is not None
+    (settled,) = await outbox(mailing_app)
+    assert settled.payload == {}  # nothing of the address or link is kept once delivered
+
+
+async def test_a_refused_address_fails_at_once_and_says_so(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, email="refused-robin@example.org")
+    created = await invite(client, staff, person["id"])
+    assert await send_due(mailing_app) == 1
+    await make_due(mailing_app)
+    assert await send_due(mailing_app) == 0  # permanent: never tried again
+    listed = await client.get(f"/v1/clients/{person['id']}/invitations", headers=staff)
+    (shown,) = listed.json()["items"]
+    assert shown["id"] == created.json()["id"]
+    assert shown["email"]["status"] == "failed"
+    assert shown["email"]["failure"] == "the recipient was refused (550)"
+    assert mail.mailbox.messages == []
+
+
+async def test_a_temporary_refusal_is_retried(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, email="later-robin@example.org")
+    await invite(client, staff, person["id"])
+    assert await send_due(mailing_app) == 1
+    (message,) = await outbox(mailing_app)
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert message.next_attempt_at > utcnow()
+    await make_due(mailing_app)
+    assert await send_due(mailing_app) == 1
+    async with mailing_app.state.sessionmaker() as session:
+        tries = list((await session.execute(select(OutboxAttempt))).scalars())
+    assert [t.error for t in tries] == ["the recipient was refused for now (451)"] * 2
+
+
+@pytest.mark.parametrize(
+    ("client_body", "detail"),
+    [({}, "has no email address"), ({"email": "robin@example.org"}, None)],
+)
+async def test_without_an_address_nothing_is_created(
+    mailing_app: FastAPI,
+    client: httpx.AsyncClient,
+    client_body: dict[str, str],
+    detail: str | None,
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, **client_body)
+    before = await snapshot(mailing_app)
+    response = await invite(client, staff, person["id"])
+    if detail is None:
+        assert response.status_code == 201
+        return
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["pointer"] == "#/send_email"
+    assert detail in error["detail"]
+    assert await snapshot(mailing_app) == before
+
+
+async def test_the_client_can_stop_the_emails_and_the_therapist_sees_it(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, email="robin@example.org")
+    await invite(client, staff, person["id"])
+    await invite(client, staff, person["id"], questionnaires=["connection"])
+    await send_due(mailing_app)
+    first, _second = mail.mailbox.wait_for(2)
+    address = re.fullmatch(r"<(.+)>", first.message["List-Unsubscribe"])
+    assert address is not None
+    path = address.group(1).removeprefix(PUBLIC_URL)
+
+    asked = await client.get(path, headers={"Accept-Language": "es"})
+    assert asked.status_code == 200
+    assert "No quiero recibir más estos correos" in asked.text
+    assert asked.headers["cache-control"] == "no-store"
+    # A mail client's one-click request (RFC 8058), then the page's button: the same answer.
+    for _ in range(2):
+        done = await client.post(path, data={"List-Unsubscribe": "One-Click"})
+        assert done.status_code == 200
+        assert "no more of these emails" in done.text
+    shown = await client.get(f"/v1/clients/{person['id']}", headers=staff)
+    assert shown.json()["email_opt_out"] is True
+
+    refused = await invite(client, staff, person["id"])
+    assert refused.status_code == 422
+    assert "asked not to receive emails" in refused.json()["errors"][0]["detail"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_an_altered_unsubscribe_code_changes_nothing(
+    mailing_app: FastAPI, client: httpx.AsyncClient, method: str
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, email="robin@example.org")
+    before = await snapshot(mailing_app)
+    for code in (f"{person['id']}.{'0' * 32}", "not-a-code", f"{person['id']}"):
+        response = await client.request(method, f"/email/unsubscribe/{code}")
+        assert response.status_code == 404
+        assert "This link does not work" in response.text
+    assert await snapshot(mailing_app) == before
+
+
+async def test_sending_again_makes_a_new_link_and_the_old_one_stops(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, email="robin@example.org")
+    first = (await invite(client, staff, person["id"])).json()
+    again = await client.post(f"/v1/invitations/{first['id']}/send", json={}, headers=staff)
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == first["id"]
+    assert again.json()["url"] != first["url"]
+    await send_due(mailing_app)
+    # Both were due at once and are sent concurrently: the order of arrival is not fixed.
+    texts = [parts(received)[0] for received in mail.mailbox.wait_for(2)]
+    for url in (first["url"], again.json()["url"]):
+        assert sum(url in text for text in texts) == 1, url
+    assert (await client.get(first["url"].removeprefix(PUBLIC_URL))).status_code == 404
+    assert (await client.get(again.json()["url"].removeprefix(PUBLIC_URL))).status_code == 200
+
+    revoked = await client.post(f"/v1/invitations/{first['id']}/revoke", headers=staff)
+    assert revoked.status_code == 200
+    refused = await client.post(f"/v1/invitations/{first['id']}/send", json={}, headers=staff)
+    assert refused.status_code == 409
