@@ -30,6 +30,7 @@ from app.questionnaires.registry import Registry
 from app.questionnaires.router import router as questionnaires_router
 from app.questionnaires.service import record_definitions
 from app.ratelimit import FailureLimiter
+from app.research.readers import ExportReaders
 from app.research.router import router as research_router
 from app.respondents.router import router as respondents_router
 from app.security_headers import SecurityHeaders
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.rendered_views = {}
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.export_readers = ExportReaders(settings)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
         deliverer = None
         try:
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await stop_deliverer(deliverer)
             app.state.limiter.close()
+            await app.state.export_readers.dispose()
             await engine.dispose()
 
     app = FastAPI(
