@@ -24,7 +24,7 @@ _FORMS = [
     (MONTH, re.compile(r"(\d{4})-(\d{2})")),
     (WEEK, re.compile(r"(\d{4})-W(\d{2})")),
 ]
-_FINER = re.compile(r"\d{4}-\d{2}-\d{2}|\d{4}-W\d{2}-\d")  # a day, in calendar or week form
+_FINER = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ].*)?|\d{4}-W\d{2}-\d")  # a day or a time in it
 
 
 @dataclass(frozen=True)

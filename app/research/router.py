@@ -41,11 +41,11 @@ _UNITS = (
 )
 From = Annotated[
     str | None,
-    Query(alias="from", max_length=16, examples=["2024"], description=f"First period. {_UNITS}"),
+    Query(alias="from", max_length=40, examples=["2024"], description=f"First period. {_UNITS}"),
 ]
 To = Annotated[
     str | None,
-    Query(alias="to", max_length=16, examples=["2025"], description=f"Last period. {_UNITS}"),
+    Query(alias="to", max_length=40, examples=["2025"], description=f"Last period. {_UNITS}"),
 ]
 StudyName = Annotated[str | None, Query(max_length=100, description="Use a study's pseudonyms.")]
 RESEARCH = problems(401, 403, 404, 422)
@@ -150,7 +150,7 @@ async def get_codebook(
     found = await studies.study_named(session, researcher.organization_id, study) if study else None
     # The key is not needed to describe the columns; a study's scope still names its designation.
     scope = studies.scope_of(found, settings.secret_key.get_secret_value())
-    book = codebook(definition, registry.hash(definition), scope)
+    book = codebook(definition, registry.hash(definition), scope, settings.research_min_cell)
     await record(
         session,
         "research.codebook",

@@ -35,6 +35,8 @@ async def test_the_codebook_describes_every_column_the_export_can_have(
     assert book["license"] == definition.license
     assert book["de_identification"]["pseudonym_scope"] == "request"
     assert "year" in book["de_identification"]["dates"]
+    assert book["de_identification"]["min_people"] == 11
+    assert book["de_identification"]["filters"].startswith("from and to are whole years (UTC)")
     columns = {c["name"]: c for c in book["columns"]}
     reversed_item = next(i for i in definition.items if i.reverse)
     item = columns[f"item_{reversed_item.id.replace('-', '_')}"]

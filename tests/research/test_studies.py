@@ -109,6 +109,7 @@ async def test_a_designated_export_says_so_in_its_headers_and_codebook(
     assert response.headers["attune-finer-time"] == "month"
     book = await client.get("/v1/research/codebook", params=query, headers=clinic.researcher)
     assert book.json()["de_identification"]["designation"] == "expert_determination"
+    assert "whole years or whole months" in book.json()["de_identification"]["filters"]
     assert "month" in [c["name"] for c in book.json()["columns"]]
 
 
