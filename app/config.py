@@ -72,7 +72,14 @@ class Settings(BaseSettings):
         11,
         ge=5,
         description="k: research aggregates suppress any cell counting fewer people (never "
-        "below 5: smaller cells single people out).",
+        "below 5: smaller cells single people out). Exports and aggregates of fewer people "
+        "are refused.",
+    )
+    research_max_exports: int = Field(
+        2,
+        ge=1,
+        description="Research exports streaming at once per worker, each on a read-only "
+        "connection of its own; one more is refused with 429 and Retry-After.",
     )
     metrics_token: SecretStr | None = Field(
         None,

@@ -35,6 +35,7 @@ from app.questionnaires.registry import Registry
 from app.questionnaires.router import router as questionnaires_router
 from app.questionnaires.service import record_definitions
 from app.ratelimit import FailureLimiter
+from app.research.readers import ExportReaders
 from app.research.router import router as research_router
 from app.respondents.router import router as respondents_router
 from app.security_headers import SecurityHeaders
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         watch_pool(engine)
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.export_readers = ExportReaders(settings)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
         worker = None
         http = httpx.AsyncClient(follow_redirects=False)
@@ -83,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await stop_worker(worker)
             await http.aclose()
             app.state.limiter.close()
+            await app.state.export_readers.dispose()
             await engine.dispose()
 
     app = FastAPI(

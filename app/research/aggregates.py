@@ -1,11 +1,13 @@
-"""Aggregates per week or month, with small cells suppressed so no one can be singled out.
+"""Aggregates per year, month or week, small cells suppressed so no one can be singled out.
 
 A cell counting 1 to k-1 people (k: settings.research_min_cell) is published as null with
 `suppressed: true`. Complementary suppression: a band distribution (with `insufficient`) adds
 up to the period's assessments, so a lone suppressed cell could be worked back from the
 others; then the next smallest cell is suppressed too (see `suppressed_cells`). A period with
-fewer than k people is suppressed whole. Counted in Python from a streamed query: ISO weeks
-differ across SQL dialects.
+fewer than k people is suppressed whole, and a request whose periods together count fewer
+than k people is refused. Periods are whole calendar units and filters pick whole periods
+(`app.research.periods`), so a cell never depends on the filter. Counted in Python from a
+streamed query: ISO weeks differ across SQL dialects.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select
@@ -21,8 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments.models import Assessment
 from app.questionnaires.model import Definition
+from app.research.periods import Window, period_of
+from app.research.population import TooFewPeople
 from app.research.schemas import AggregatePeriod, BandCell, ScaleAggregate
-from app.research.service import consented, period_bounds, research_select, scale_columns
+from app.research.service import consented, research_select, scale_columns, within
 
 INSUFFICIENT = "insufficient"  # the "band" of a scale with too few answers to score
 
@@ -46,30 +49,17 @@ class _Period:
     scales: dict[str, _Scale] = field(default_factory=lambda: defaultdict(_Scale))
 
 
-def period_of(at: datetime, period: str) -> str:
-    """The period label of a time: ISO week ``2024-W05`` or month ``2024-03``."""
-    if period == "week":
-        year, week, _ = at.isocalendar()
-        return f"{year}-W{week:02d}"
-    return f"{at.year}-{at.month:02d}"
-
-
 def aggregate_statement(
-    organization_id: uuid.UUID, definition: Definition, start: date | None, end: date | None
+    organization_id: uuid.UUID, definition: Definition, window: Window
 ) -> Select[Any]:
     """Person, time and per-scale score and band of every research-usable assessment."""
-    statement = research_select(
+    return research_select(
         Assessment.respondent_id, Assessment.answered_at, *scale_columns(definition)
     ).where(
         *consented(organization_id, definition.id),
         Assessment.questionnaire_version == definition.version,
+        *within(Assessment.answered_at, window),
     )
-    low, high = period_bounds(start, end)
-    if low is not None:
-        statement = statement.where(Assessment.answered_at >= low)
-    if high is not None:
-        statement = statement.where(Assessment.answered_at < high)
-    return statement
 
 
 async def aggregate(
@@ -78,16 +68,20 @@ async def aggregate(
     definition: Definition,
     *,
     period: str,
-    start: date | None,
-    end: date | None,
+    window: Window,
     min_cell: int,
 ) -> list[AggregatePeriod]:
-    """Counts, means and band distributions per period, oldest first, suppressed."""
-    statement = aggregate_statement(organization_id, definition, start, end)
+    """Counts, means and band distributions per period, oldest first, suppressed; refused
+    (TooFewPeople) when all the periods together count fewer than k people."""
+    statement = aggregate_statement(organization_id, definition, window)
     periods: dict[str, _Period] = defaultdict(_Period)
+    everyone: set[uuid.UUID] = set()
     result = await session.stream(statement.execution_options(yield_per=1000))
     async for row in result:
-        _tally(periods[period_of(row[1], period)], definition, row)
+        everyone.add(row[0])
+        _tally(periods[period_of(row[1], period).label], definition, row)
+    if len(everyone) < min_cell:
+        raise TooFewPeople("set of aggregates", min_cell)
     return [_publish(label, periods[label], definition, min_cell) for label in sorted(periods)]
 
 

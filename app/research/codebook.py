@@ -24,8 +24,9 @@ FINER = {
 }
 
 
-def de_identification(scope: Scope) -> dict[str, Any]:
-    """What the rows are: the pseudonym scope, the designation and the time detail."""
+def de_identification(scope: Scope, min_people: int) -> dict[str, Any]:
+    """What the rows are: the pseudonym scope, the designation, the time detail and the
+    rules every export and aggregate follows."""
     if scope.study_id is None:
         keys = "HMAC-SHA256 under a random key made for this export and then discarded: two "
         keys += "exports cannot be linked."
@@ -33,8 +34,11 @@ def de_identification(scope: Scope) -> dict[str, Any]:
         keys = "HMAC-SHA256 under the study's key, derived on the server and never released: "
         keys += "every export of the study uses the same pseudonyms."
     time = SAFE_HARBOR
+    units = "whole years"
     if scope.finer_time is not None:
         time = f"Designated {scope.designation}: also {FINER_TIME_COLUMNS[scope.finer_time]}."
+        if scope.finer_time in ("week", "month"):
+            units += f" or whole {'ISO weeks' if scope.finer_time == 'week' else 'months'}"
     return {
         "pseudonym_scope": scope.label,
         "study": scope.study_name,
@@ -42,6 +46,12 @@ def de_identification(scope: Scope) -> dict[str, Any]:
         "finer_time": scope.finer_time,
         "pseudonyms": keys,
         "dates": time,
+        "filters": f"from and to are {units} (UTC), never finer than the rows show, so no "
+        "sequence of exports or aggregates dates an assessment more finely than this",
+        "min_people": min_people,
+        "population": f"an export or set of aggregates describing fewer than {min_people} "
+        "people is refused; in aggregates, cells of 1 to "
+        f"{min_people - 1} people are suppressed",
         "never": "names, emails, client labels, free text, internal ids, exact timestamps, "
         "therapist identity",
         "consent": "only assessments whose person consented to research when submitting and "
@@ -49,7 +59,9 @@ def de_identification(scope: Scope) -> dict[str, Any]:
     }
 
 
-def codebook(definition: Definition, definition_hash: str, scope: Scope) -> Codebook:
+def codebook(
+    definition: Definition, definition_hash: str, scope: Scope, min_people: int
+) -> Codebook:
     """The codebook of exports of this definition under this scope."""
     columns = _fixed_columns(definition, definition_hash, scope)
     for scale in definition.scales:
@@ -68,7 +80,7 @@ def codebook(definition: Definition, definition_hash: str, scope: Scope) -> Code
         license=definition.license,
         validated=definition.validated,
         locales=definition.locales,
-        de_identification=de_identification(scope),
+        de_identification=de_identification(scope, min_people),
         columns=columns,
         scales=[_scale_rules(definition, s) for s in definition.scales],
         profiles=[r.model_dump(mode="json", by_alias=True) for r in definition.profiles],

@@ -1,9 +1,10 @@
 """Streaming an export: a server-side cursor, CSV or JSON Lines chunks, and its audit entry.
 
-One code path for the API and the CLI: both iterate `audited_export`. It owns its database
-connection (the request's session has committed and closed before a streamed body runs), so
-memory stays flat, and closing it early (a client that disconnects) stops the query and still
-records how many rows went out.
+One code path for the API and the CLI: both iterate `audited_export`. It reads through a
+connection of its own (`app.research.readers`: read-only, never the write lock), so memory
+stays flat, and closing it early (a client that disconnects) stops the query, closes the
+cursor and the connection shielded from the cancellation, and still records how many rows
+went out.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.service import record
 from app.metrics import observe_export
+from app.research.readers import ExportReaders
 from app.research.service import ExportSpec, column_names, export_statement, row_maker
 
 BATCH_ROWS = 1000  # rows fetched per round trip and written per chunk
@@ -54,7 +56,7 @@ def columns_of(spec: ExportSpec) -> list[str]:
     return column_names(spec.definition, items=spec.items, finer_time=spec.scope.finer_time)
 
 
-async def export_chunks(engine: AsyncEngine, spec: ExportSpec) -> AsyncGenerator[Chunk]:
+async def export_chunks(readers: ExportReaders, spec: ExportSpec) -> AsyncGenerator[Chunk]:
     """The export's bytes, a batch of rows at a time, read through a server-side cursor."""
     names = columns_of(spec)
     encode = _csv_encoder() if spec.format == "csv" else _jsonl_encoder(names)
@@ -62,22 +64,28 @@ async def export_chunks(engine: AsyncEngine, spec: ExportSpec) -> AsyncGenerator
         yield Chunk(encode([names]), 0)
     make = row_maker(spec)
     statement = export_statement(spec).execution_options(yield_per=BATCH_ROWS)
-    async with engine.connect() as connection:
+    async with readers.reading() as connection:
         result = await connection.stream(statement)
         try:
             async for batch in result.partitions(BATCH_ROWS):
                 yield Chunk(encode([make(row) for row in batch]), len(batch))
         finally:
-            await result.close()
+            # A disconnect cancels the task while it awaits the next batch; unshielded, this
+            # close would be cancelled as well and leave the cursor open.
+            with anyio.CancelScope(shield=True):
+                await result.close()
 
 
 async def audited_export(
-    engine: AsyncEngine, spec: ExportSpec, run: ExportRun
+    readers: ExportReaders, engine: AsyncEngine, spec: ExportSpec, run: ExportRun
 ) -> AsyncGenerator[Chunk]:
-    """`export_chunks`, then an audit entry with the rows that went out, however it ended."""
+    """`export_chunks`, then an audit entry with the rows that went out, however it ended.
+
+    The rows are read through `readers`; the audit entry is written through `engine`.
+    """
     started = time.perf_counter()
     try:
-        async with aclosing(export_chunks(engine, spec)) as chunks:
+        async with aclosing(export_chunks(readers, spec)) as chunks:
             async for chunk in chunks:
                 # Counted as handed over: the server sends it (or the CLI writes it) at once.
                 run.rows += chunk.rows
@@ -90,10 +98,10 @@ async def audited_export(
             await _record_export(engine, spec, run)
 
 
-async def count_rows(engine: AsyncEngine, spec: ExportSpec) -> int:
+async def count_rows(readers: ExportReaders, spec: ExportSpec) -> int:
     """How many rows an export will have (the CLI's progress bar)."""
     rows = export_statement(spec).order_by(None).subquery()
-    async with engine.connect() as connection:
+    async with readers.reading() as connection:
         return int((await connection.execute(select(func.count()).select_from(rows))).scalar_one())
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncGenerator
-from datetime import date
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -17,7 +16,6 @@ from app.accounts.models import ADMIN, RESEARCHER, User
 from app.audit.service import record
 from app.clinic.dependencies import AppSettings
 from app.db import SessionDep
-from app.errors import InvalidInput
 from app.problems import problems
 from app.questionnaires.dependencies import RegistryDep, VersionQuery, find_questionnaire
 from app.questionnaires.model import SLUG
@@ -25,18 +23,47 @@ from app.research import studies
 from app.research.aggregates import aggregate
 from app.research.codebook import codebook, codebook_csv
 from app.research.export import MEDIA_TYPES, Chunk, ExportRun, audited_export
+from app.research.periods import aggregate_units, units_shown, window
+from app.research.population import require_people
+from app.research.readers import ExportReaders
 from app.research.schemas import Aggregates, Codebook, DesignationUpdate, StudyCreate, StudyRead
-from app.research.service import ExportSpec
+from app.research.service import ExportSpec, people_statement
 
 router = APIRouter(prefix="/v1/research", tags=["research"])
 
 Researcher = Annotated[User, require_role(RESEARCHER)]
 ResearchStaff = Annotated[User, require_role(RESEARCHER, ADMIN)]
 Questionnaire = Annotated[str, Query(pattern=SLUG, examples=["window-of-tolerance"])]
-From = Annotated[date | None, Query(alias="from", description="First day (UTC), inclusive.")]
-To = Annotated[date | None, Query(alias="to", description="Last day (UTC), inclusive.")]
+_UNITS = (
+    "A year (2024); in a study an admin designated for months or ISO weeks, also a month "
+    "(2024-03) or a week (2024-W05). A day or any finer time is refused (422): filters are "
+    "never finer than the rows show."
+)
+From = Annotated[
+    str | None,
+    Query(alias="from", max_length=40, examples=["2024"], description=f"First period. {_UNITS}"),
+]
+To = Annotated[
+    str | None,
+    Query(alias="to", max_length=40, examples=["2025"], description=f"Last period. {_UNITS}"),
+]
 StudyName = Annotated[str | None, Query(max_length=100, description="Use a study's pseudonyms.")]
 RESEARCH = problems(401, 403, 404, 422)
+_REFUSED = "A filter is invalid or finer than the rows show, or the data would describe fewer "
+_REFUSED += "than k people (urn:attune:problem:too-few-people)."
+FILTERED = RESEARCH | {422: RESEARCH[422] | {"description": _REFUSED}}
+_BUSY = "As many exports as the server runs at once are streaming; wait for Retry-After seconds."
+EXPORTS_BUSY = {429: problems(429)[429] | {"description": _BUSY}}
+
+
+async def _export_slot(request: Request) -> AsyncIterator[None]:
+    """Hold an export slot until the response has been sent or cut off (429 when none free)."""
+    readers: ExportReaders = request.app.state.export_readers
+    with readers.slot():
+        yield
+
+
+ExportSlot = Annotated[None, Depends(_export_slot)]
 
 
 class ExportResponse(StreamingResponse):
@@ -58,7 +85,8 @@ class ExportResponse(StreamingResponse):
 @router.get(
     "/export",
     response_class=StreamingResponse,
-    responses=RESEARCH
+    responses=FILTERED
+    | EXPORTS_BUSY
     | {
         200: {
             "content": {m: {} for m in MEDIA_TYPES.values()},
@@ -72,6 +100,7 @@ async def export(
     registry: RegistryDep,
     settings: AppSettings,
     researcher: Researcher,
+    _slot: ExportSlot,
     questionnaire: Questionnaire,
     version: VersionQuery = None,
     start: From = None,
@@ -80,12 +109,16 @@ async def export(
     study: StudyName = None,
     items: bool = False,
 ) -> StreamingResponse:
-    """Stream the organization's consented, scored assessments, de-identified (see codebook)."""
-    _check_period(start, end)
+    """Stream the organization's consented, scored assessments, de-identified (see codebook).
+
+    Refused (422) when the rows would belong to fewer than k people; 429 with Retry-After
+    while as many exports as the server runs at once are streaming."""
     definition = find_questionnaire(registry, questionnaire, version)
     found = await studies.study_named(session, researcher.organization_id, study) if study else None
     scope = studies.scope_of(found, settings.secret_key.get_secret_value())
-    spec = ExportSpec(researcher.organization_id, definition, scope, start, end, items, format)
+    period = window(start, end, units_shown(scope.finer_time))
+    spec = ExportSpec(researcher.organization_id, definition, scope, period, items, format)
+    await require_people(session, people_statement(spec), settings.research_min_cell, "export")
     run = ExportRun(researcher.organization_id, researcher.id, via="api")
     headers = {
         "Content-Disposition": f'attachment; filename="{definition.key}.{format}"',
@@ -94,7 +127,8 @@ async def export(
         "Attune-Finer-Time": scope.finer_time or "none",
         "Cache-Control": "no-store",
     }
-    chunks = audited_export(request.app.state.engine, spec, run)
+    state = request.app.state
+    chunks = audited_export(state.export_readers, state.engine, spec, run)
     return ExportResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
 
 
@@ -116,7 +150,7 @@ async def get_codebook(
     found = await studies.study_named(session, researcher.organization_id, study) if study else None
     # The key is not needed to describe the columns; a study's scope still names its designation.
     scope = studies.scope_of(found, settings.secret_key.get_secret_value())
-    book = codebook(definition, registry.hash(definition), scope)
+    book = codebook(definition, registry.hash(definition), scope, settings.research_min_cell)
     await record(
         session,
         "research.codebook",
@@ -130,32 +164,33 @@ async def get_codebook(
     return book
 
 
-@router.get("/aggregates", responses=RESEARCH)
+@router.get("/aggregates", responses=FILTERED)
 async def get_aggregates(
     session: SessionDep,
     registry: RegistryDep,
     settings: AppSettings,
     researcher: Researcher,
     questionnaire: Questionnaire,
-    period: Literal["week", "month"] = "month",
+    period: Annotated[
+        Literal["year", "month", "week"],
+        Query(description="month or week only with the study= of a study designated for it."),
+    ] = "year",
     version: VersionQuery = None,
     start: From = None,
     end: To = None,
+    study: StudyName = None,
 ) -> Aggregates:
-    """Counts, means and band distributions per week or month; cells under k people hidden."""
-    _check_period(start, end)
+    """Counts, means and band distributions per calendar year (or a designated study's month
+    or ISO week); cells under k people hidden, fewer than k people in all refused (422)."""
     definition = find_questionnaire(registry, questionnaire, version)
+    found = await studies.study_named(session, researcher.organization_id, study) if study else None
+    scope = studies.scope_of(found, settings.secret_key.get_secret_value())
+    chosen = window(start, end, aggregate_units(period, scope.finer_time))
     k = settings.research_min_cell
     periods = await aggregate(
-        session,
-        researcher.organization_id,
-        definition,
-        period=period,
-        start=start,
-        end=end,
-        min_cell=k,
+        session, researcher.organization_id, definition, period=period, window=chosen, min_cell=k
     )
-    filters = {"period": period, "from": _day(start), "to": _day(end), "min_cell": k}
+    filters = {"period": period, **chosen.labels(), "study": study, "min_cell": k}
     await record(
         session,
         "research.aggregates",
@@ -168,6 +203,7 @@ async def get_aggregates(
         questionnaire_id=definition.id,
         questionnaire_version=definition.version,
         period=period,
+        study=study,
         min_cell=k,
         periods=periods,
     )
@@ -197,15 +233,3 @@ async def designate_study(
     study = await studies.study_in(session, admin.organization_id, study_id)
     updated = await studies.designate(session, admin, study, body.designation, body.finer_time)
     return StudyRead.model_validate(updated)
-
-
-def _day(value: date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _check_period(start: date | None, end: date | None) -> None:
-    if start is not None and end is not None and start > end:
-        raise InvalidInput(
-            "The period ends before it starts.",
-            errors=[{"parameter": "to", "detail": "must not be before from"}],
-        )

@@ -61,9 +61,9 @@ class ScaleAggregate(BaseModel):
 
 
 class AggregatePeriod(BaseModel):
-    """One week or month; a period with fewer than k people is suppressed whole."""
+    """One year, month or ISO week; a period with fewer than k people is suppressed whole."""
 
-    period: str = Field(examples=["2024-W05", "2024-03"])
+    period: str = Field(examples=["2024", "2024-03", "2024-W05"])
     suppressed: bool
     people: int | None
     assessments: int | None
@@ -75,7 +75,8 @@ class Aggregates(BaseModel):
 
     questionnaire_id: str
     questionnaire_version: str
-    period: Literal["week", "month"]
+    period: Literal["year", "month", "week"]
+    study: str | None = Field(description="The study whose designation allows the period.")
     min_cell: int = Field(description="k: cells counting fewer people are suppressed.")
     periods: list[AggregatePeriod]
 

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, SQLColumnExpression, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.assessments.models import SUBMITTED, Assessment, Result
 from app.clinic.models import Client
 from app.questionnaires.model import Definition
+from app.research.periods import Window
 from app.research.pseudonyms import Pseudonymizer
 from app.respondents.models import Respondent
 
@@ -49,8 +50,7 @@ class ExportSpec:
     organization_id: uuid.UUID
     definition: Definition
     scope: Scope
-    start: date | None = None
-    end: date | None = None
+    window: Window = field(default_factory=Window)
     items: bool = False
     format: str = "csv"
 
@@ -59,8 +59,7 @@ class ExportSpec:
         return {
             "questionnaire": self.definition.id,
             "version": self.definition.version,
-            "from": self.start.isoformat() if self.start else None,
-            "to": self.end.isoformat() if self.end else None,
+            **self.window.labels(),
             "format": self.format,
             "items": self.items,
             "study": self.scope.study_name,
@@ -114,11 +113,30 @@ def research_select(*columns: Any) -> Select[Any]:
     )
 
 
-def period_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    """[start 00:00 UTC, the day after end 00:00 UTC): `to` is inclusive."""
-    low = datetime.combine(start, time(), UTC) if start else None
-    high = datetime.combine(end + timedelta(days=1), time(), UTC) if end else None
-    return low, high
+def within(
+    answered_at: SQLColumnExpression[datetime | None], window: Window
+) -> list[ColumnElement[bool]]:
+    """Conditions for a time in the window: from the start of its first period (inclusive)
+    to the end of its last (exclusive)."""
+    conditions = []
+    if window.low is not None:
+        conditions.append(answered_at >= window.low)
+    if window.high is not None:
+        conditions.append(answered_at < window.high)
+    return conditions
+
+
+def people_statement(spec: ExportSpec) -> Select[Any]:
+    """The distinct people an export's rows belong to."""
+    return (
+        research_select(Assessment.respondent_id)
+        .where(
+            *consented(spec.organization_id, spec.definition.id),
+            Assessment.questionnaire_version == spec.definition.version,
+            *within(Assessment.answered_at, spec.window),
+        )
+        .distinct()
+    )
 
 
 def scale_columns(definition: Definition) -> list[ColumnElement[Any]]:
@@ -157,12 +175,7 @@ def export_statement(spec: ExportSpec) -> Select[Any]:
     # so it stays the same whichever period or version is exported.
     ranked = research_select(*inner).where(*consented(spec.organization_id, spec.definition.id))
     sub = ranked.subquery("ranked")
-    low, high = period_bounds(spec.start, spec.end)
-    conditions = [sub.c.version == spec.definition.version]
-    if low is not None:
-        conditions.append(sub.c.answered_at >= low)
-    if high is not None:
-        conditions.append(sub.c.answered_at < high)
+    conditions = [sub.c.version == spec.definition.version, *within(sub.c.answered_at, spec.window)]
     return select(sub).where(*conditions).order_by(sub.c.respondent_id, sub.c.sequence)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import insert, update
@@ -127,18 +128,48 @@ def at(year: int, month: int, day: int, hour: int = 12) -> datetime:
     return datetime(year, month, day, hour, 7, 31, 123456, tzinfo=UTC)
 
 
-async def many_people(app: FastAPI, clinic: Clinic, n: int) -> None:
-    """n consenting clients with one assessment each, inserted in bulk (fast on both databases)."""
+#: The year of the crowd: tests of a few people add k others there, so exports are allowed.
+CROWD_YEAR = 2023
+
+
+async def crowd(app: FastAPI, clinic: Clinic, n: int = 11) -> None:
+    """n consenting people answered in CROWD_YEAR: enough people for an export to be allowed."""
+    await many_people(app, clinic, n, when=at(CROWD_YEAR, 7, 1))
+
+
+def seeded_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """An export's rows without the crowd's."""
+    return [row for row in rows if str(row["year"]) != str(CROWD_YEAR)]
+
+
+async def many_people(
+    app: FastAPI,
+    clinic: Clinic,
+    n: int,
+    *,
+    when: datetime | None = None,
+    answers: dict[str, int] | None = None,
+    questionnaire: str = LONELINESS,
+    version: str | None = None,
+    consent: bool = True,
+    consented_then: bool | None = None,
+) -> list[uuid.UUID]:
+    """n clients with one assessment each, inserted in bulk (fast on both databases).
+
+    `version` stores the assessments under another version than the registry's latest;
+    `consent` is the person's consent now, `consented_then` at submission (as now if None).
+    """
     registry = app.state.registry
-    definition = registry.get(LONELINESS)
+    definition = registry.get(questionnaire)
     digest = registry.hash(definition)
-    scored = score(definition, LONELY, definition_hash=digest).model_dump(mode="json")
+    answers = answers or LONELY
+    scored = score(definition, answers, definition_hash=digest).model_dump(mode="json")
     people = [uuid.uuid4() for _ in range(n)]
     assessments = [uuid.uuid4() for _ in range(n)]
-    when = at(2024, 5, 1)
+    when = when or at(2024, 5, 1)
     async with app.state.sessionmaker.begin() as session:
         await session.execute(
-            insert(Respondent), [{"id": p, "research_consent": True} for p in people]
+            insert(Respondent), [{"id": p, "research_consent": consent} for p in people]
         )
         clients = [
             {
@@ -155,14 +186,14 @@ async def many_people(app: FastAPI, clinic: Clinic, n: int) -> None:
                 "id": a,
                 "respondent_id": p,
                 "questionnaire_id": definition.id,
-                "questionnaire_version": definition.version,
+                "questionnaire_version": version or definition.version,
                 "definition_hash": digest,
                 "status": SUBMITTED,
                 "source": "app",
-                "answers": LONELY,
+                "answers": answers,
                 "answered_at": when,
                 "submitted_at": when,
-                "research_consent": True,
+                "research_consent": consent if consented_then is None else consented_then,
             }
             for a, p in zip(assessments, people, strict=True)
         ]
@@ -173,9 +204,10 @@ async def many_people(app: FastAPI, clinic: Clinic, n: int) -> None:
                 "definition_hash": digest,
                 "engine_version": scored["engine_version"],
                 "score": scored,
-                "profile": None,
-                "flagged": False,
+                "profile": scored["profile"],
+                "flagged": bool(scored["flags"]),
             }
             for a in assessments
         ]
         await session.execute(insert(Result), results)
+    return people

@@ -10,7 +10,18 @@ import pytest
 from fastapi import FastAPI
 
 from tests.conftest import new_respondent, new_staff
-from tests.research.seeding import LONELINESS, add_assessment, at, new_clinic, new_person
+from tests.research.seeding import (
+    LONELINESS,
+    LONELY,
+    NOT_LONELY,
+    add_assessment,
+    at,
+    many_people,
+    new_clinic,
+    new_person,
+)
+
+K = 11  # the default research_min_cell
 
 RESEARCH = [
     ("/v1/research/export", {"questionnaire": LONELINESS}),
@@ -39,18 +50,21 @@ async def test_therapists_admins_and_respondents_get_no_research_data(
 async def test_a_researcher_of_another_organization_sees_none_of_its_rows(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    clinic = await new_clinic(app)
-    await add_assessment(app, await new_person(app, clinic), at(2024, 1, 2))
+    clinic, other = await new_clinic(app), await new_clinic(app)
+    await many_people(app, clinic, K, answers=LONELY)
+    await many_people(app, other, K + 1, answers=NOT_LONELY)
     outsider, _, _ = await new_staff(app, "researcher")
-    ours = await client.get(
-        "/v1/research/export", params={"questionnaire": LONELINESS}, headers=clinic.researcher
+    query = {"questionnaire": LONELINESS}
+    ours = await client.get("/v1/research/export", params=query, headers=clinic.researcher)
+    rows = list(csv.DictReader(io.StringIO(ours.text)))
+    assert [r["score_loneliness"] for r in rows] == ["7"] * K
+    theirs = await client.get("/v1/research/export", params=query, headers=other.researcher)
+    assert [r["score_loneliness"] for r in csv.DictReader(io.StringIO(theirs.text))] == ["4"] * (
+        K + 1
     )
-    theirs = await client.get(
-        "/v1/research/export", params={"questionnaire": LONELINESS}, headers=outsider
-    )
-    assert len(list(csv.DictReader(io.StringIO(ours.text)))) == 1
-    assert theirs.status_code == 200
-    assert list(csv.DictReader(io.StringIO(theirs.text))) == []
+    nobody = await client.get("/v1/research/export", params=query, headers=outsider)
+    assert nobody.status_code == 422  # an organization without data has fewer than k people
+    assert nobody.json()["type"] == "urn:attune:problem:too-few-people"
 
 
 async def test_the_audit_log_is_for_the_organizations_admins(

@@ -8,7 +8,7 @@ import io
 import httpx
 from fastapi import FastAPI
 
-from tests.research.seeding import new_clinic
+from tests.research.seeding import many_people, new_clinic
 
 WOT = "window-of-tolerance"
 
@@ -17,6 +17,9 @@ async def test_the_codebook_describes_every_column_the_export_can_have(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     clinic = await new_clinic(app)
+    wot = app.state.registry.get(WOT)
+    answers = {i.id: wot.response_scales[i.scale].options[0].value for i in wot.items}
+    await many_people(app, clinic, 11, questionnaire=WOT, answers=answers)
     query = {"questionnaire": WOT}
     book = (
         await client.get("/v1/research/codebook", params=query, headers=clinic.researcher)
@@ -32,6 +35,8 @@ async def test_the_codebook_describes_every_column_the_export_can_have(
     assert book["license"] == definition.license
     assert book["de_identification"]["pseudonym_scope"] == "request"
     assert "year" in book["de_identification"]["dates"]
+    assert book["de_identification"]["min_people"] == 11
+    assert book["de_identification"]["filters"].startswith("from and to are whole years (UTC)")
     columns = {c["name"]: c for c in book["columns"]}
     reversed_item = next(i for i in definition.items if i.reverse)
     item = columns[f"item_{reversed_item.id.replace('-', '_')}"]

@@ -19,10 +19,15 @@ from tests.research.seeding import (
     Clinic,
     add_assessment,
     at,
+    crowd,
+    many_people,
     new_clinic,
     new_person,
+    seeded_rows,
     withdraw,
 )
+
+K = 11  # the default research_min_cell
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?|\d{4}-W\d{2}|\d{2}:\d{2}")
 TIME_NAMES = re.compile(r"date|time|week|month|day|_at$", re.IGNORECASE)
@@ -41,8 +46,10 @@ async def export(
 
 
 async def seeded(app: FastAPI) -> tuple[Clinic, list[Any]]:
-    """Two consenting people (one with two assessments), a refuser, a withdrawer, an app user."""
+    """Two consenting people (one with two assessments), a refuser, a withdrawer, an app user;
+    and the crowd, k people in CROWD_YEAR, so that the export is allowed."""
     clinic = await new_clinic(app)
+    await crowd(app, clinic)
     twice, once = await new_person(app, clinic), await new_person(app, clinic)
     await add_assessment(app, twice, at(2024, 3, 5), LONELY, clinic=clinic)
     await add_assessment(app, twice, at(2025, 1, 9), NOT_LONELY, clinic=clinic)
@@ -76,7 +83,7 @@ async def test_no_identifying_field_reaches_an_export(
         response, rows = await export(
             client, clinic, **params, **({"study": study} if study else {})
         )
-        assert len(rows) == 3
+        assert len(seeded_rows(rows)) == 3
         text = response.text.lower()
         for secret in clinic.markers | clinic.raw_ids:
             assert secret.lower() not in text, secret
@@ -88,7 +95,10 @@ async def test_only_people_consenting_then_and_now_are_exported(
 ) -> None:
     clinic, _ = await seeded(app)
     _, rows = await export(client, clinic)
-    assert sorted((r["year"], r["score_loneliness"], r["band_loneliness"]) for r in rows) == [
+    assert len(rows) == 3 + K
+    assert sorted(
+        (r["year"], r["score_loneliness"], r["band_loneliness"]) for r in seeded_rows(rows)
+    ) == [
         ("2024", "4", "lower"),
         ("2024", "7", "higher"),
         ("2025", "4", "lower"),
@@ -99,8 +109,9 @@ async def test_pseudonyms_are_stable_within_an_export_and_differ_between_exports
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     clinic, _ = await seeded(app)
-    _, first = await export(client, clinic)
+    _, everyone = await export(client, clinic)
     _, second = await export(client, clinic, format="jsonl")
+    first = seeded_rows(everyone)
     people = {r["person_key"] for r in first}
     assert len(people) == 2  # the person with two assessments has one key
     sequences = sorted((r["person_key"], r["sequence"]) for r in first)
@@ -140,15 +151,16 @@ async def test_a_default_export_has_no_date_finer_than_the_year(
     assert not [name for name in rows[0] if TIME_NAMES.search(name)]
     for row in rows:
         assert not [v for v in row.values() if isinstance(v, str) and ISO_DATE.search(v)]
-    assert {str(r["year"]) for r in rows} == {"2024", "2025"}
+    assert {str(r["year"]) for r in seeded_rows(rows)} == {"2024", "2025"}
 
 
 async def test_columns_follow_the_definition_and_items_are_opt_in(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     clinic, _ = await seeded(app)
-    _, plain = await export(client, clinic, format="jsonl")
-    _, items = await export(client, clinic, format="jsonl", items="true")
+    _, everything = await export(client, clinic, format="jsonl")
+    _, all_items = await export(client, clinic, format="jsonl", items="true")
+    plain, items = seeded_rows(everything), seeded_rows(all_items)
     expected = ["person_key", "assessment_key", "questionnaire_id", "questionnaire_version"]
     expected += ["definition_hash", "engine_version", "year", "sequence", "source"]
     expected += ["score_loneliness", "band_loneliness", "profile", "flags"]
@@ -166,17 +178,20 @@ async def test_the_period_filters_but_the_sequence_counts_from_the_first(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     clinic, _ = await seeded(app)
-    _, rows = await export(client, clinic, **{"from": "2025-01-01", "to": "2025-01-09"})
-    assert [(r["year"], r["sequence"]) for r in rows] == [("2025", "2")]
-    _, none = await export(client, clinic, **{"from": "2025-01-10"})
-    assert none == []
+    await many_people(app, clinic, K, when=at(2025, 8, 1), answers=NOT_LONELY)
+    _, rows = await export(client, clinic, **{"from": "2025", "to": "2025"})
+    ranked = sorted((r["year"], r["sequence"], r["score_loneliness"]) for r in rows)
+    assert ranked == [("2025", "1", "4")] * K + [("2025", "2", "4")]
+    _, until = await export(client, clinic, to="2024")
+    assert {r["year"] for r in until} == {"2023", "2024"}
     bad = await client.get(
         "/v1/research/export",
-        params={"questionnaire": LONELINESS, "from": "2025-02-01", "to": "2025-01-01"},
+        params={"questionnaire": LONELINESS, "from": "2025", "to": "2024"},
         headers=clinic.researcher,
     )
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
+    assert bad.json()["errors"] == [{"parameter": "to", "detail": "must not be before from"}]
 
 
 async def test_the_export_is_audited_with_its_row_count(
@@ -187,7 +202,7 @@ async def test_the_export_is_audited_with_its_row_count(
     page = await client.get("/v1/audit", params={"action": "research.export"}, headers=clinic.admin)
     assert page.status_code == 200
     [event] = page.json()["items"]
-    assert event["details"]["rows"] == 3
+    assert event["details"]["rows"] == 3 + K
     assert event["details"]["completed"] is True
     assert event["details"]["format"] == "jsonl"
     assert event["details"]["items"] is True

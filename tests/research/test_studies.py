@@ -10,7 +10,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.research.seeding import LONELINESS, LONELY, add_assessment, at, new_clinic, new_person
+from tests.research.seeding import (
+    LONELINESS,
+    LONELY,
+    add_assessment,
+    at,
+    crowd,
+    new_clinic,
+    new_person,
+    seeded_rows,
+)
 
 
 async def designate(
@@ -44,6 +53,7 @@ async def test_finer_time_only_once_an_admin_designates_the_study(
     app: FastAPI, client: httpx.AsyncClient, finer_time: str, column: str, values: list[str]
 ) -> None:
     clinic = await new_clinic(app)
+    await crowd(app, clinic)
     person = await new_person(app, clinic)
     await add_assessment(app, person, at(2024, 3, 5), LONELY)
     await add_assessment(app, person, at(2024, 3, 19, 23), LONELY)
@@ -67,7 +77,7 @@ async def test_finer_time_only_once_an_admin_designates_the_study(
     assert done.status_code == 200, done.text
     assert done.json()["finer_time"] == finer_time
     designated = await rows(client, clinic.researcher, study="cohort")
-    assert [r[column] for r in designated] == values
+    assert [r[column] for r in seeded_rows(designated)] == values
     assert column not in (await rows(client, clinic.researcher))[0]  # not without the study
     audit = await client.get(
         "/v1/audit", params={"action": "study.designate"}, headers=clinic.admin
@@ -84,6 +94,7 @@ async def test_a_designated_export_says_so_in_its_headers_and_codebook(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     clinic = await new_clinic(app)
+    await crowd(app, clinic)
     made = await client.post("/v1/research/studies", json={"name": "x"}, headers=clinic.admin)
     await designate(
         client,
@@ -98,6 +109,7 @@ async def test_a_designated_export_says_so_in_its_headers_and_codebook(
     assert response.headers["attune-finer-time"] == "month"
     book = await client.get("/v1/research/codebook", params=query, headers=clinic.researcher)
     assert book.json()["de_identification"]["designation"] == "expert_determination"
+    assert "whole years or whole months" in book.json()["de_identification"]["filters"]
     assert "month" in [c["name"] for c in book.json()["columns"]]
 
 
