@@ -42,7 +42,8 @@ _DESCRIPTIONS = {
     413: "The body is over the size limit.",
     422: "A field is invalid; `errors` names each one.",
     429: "Too many failed attempts from this address; wait for Retry-After seconds.",
-    503: "The database cannot be reached.",
+    503: "The database cannot serve now (unreachable, refusing, busy or too slow); nothing was "
+    "saved: send the same request again after Retry-After seconds.",
 }
 
 
