@@ -7,8 +7,8 @@ answer must say so, or a keep-alive client's next request on that connection fai
 
 from __future__ import annotations
 
+import asyncio
 import json
-import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,16 +24,19 @@ from tests.reliability.serving import start_server
 REQUEST_ID = "unexpected-fault-0001"
 
 
-def _raw_get(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
-    """One keep-alive GET over a bare socket, read until the server closes it."""
+async def _raw_get(base_url: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str]]:
+    """One keep-alive GET over a bare connection, read until the server closes it."""
     address = urlsplit(base_url)
     lines = [f"GET {path} HTTP/1.1", f"Host: {address.netloc}", "Connection: keep-alive"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
-    with socket.create_connection((address.hostname, address.port), timeout=HANG) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        received = b""
-        while chunk := sock.recv(65536):  # ends only when the server closes the connection
-            received += chunk
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    try:
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        await writer.drain()
+        # read() returns only at end of stream: when the server has closed the connection.
+        received = await asyncio.wait_for(reader.read(), HANG)
+    finally:
+        writer.close()
     head = received.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
     fields = dict(line.split(": ", 1) for line in head[1:])
     return int(head[0].split()[1]), {name.lower(): value for name, value in fields.items()}
@@ -46,10 +49,10 @@ async def test_an_unhandled_error_closes_the_connection_and_logs_its_request_id(
     log = tmp_path / "server.log"
     server = start_server(database_url, log)
     try:
-        with httpx.Client(base_url=server.base_url, timeout=HANG) as http:
-            token = http.post("/v1/respondents", json={}).json()["token"]
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=HANG) as http:
+            token = (await http.post("/v1/respondents", json={})).json()["token"]
             auth = {"Authorization": f"Bearer {token}"}
-            definition = http.get("/v1/questionnaires/three-item-loneliness").json()
+            definition = (await http.get("/v1/questionnaires/three-item-loneliness")).json()
             answers = {i["id"]: i["options"][0]["value"] for i in definition["items"]}
             body = {
                 "id": "0b6f5f0e-7a55-4d1e-9a61-6c1f3f0c2a11",
@@ -57,23 +60,25 @@ async def test_an_unhandled_error_closes_the_connection_and_logs_its_request_id(
                 "answers": answers,
                 "answered_at": "2026-11-20T08:30:00Z",
             }
-            submitted = http.post("/v1/submissions", json=body, headers=auth)
+            submitted = await http.post("/v1/submissions", json=body, headers=auth)
             assert submitted.status_code == 201, submitted.text
             assessment_id = submitted.json()["assessment"]["id"]
             async with engine.begin() as connection:
                 await connection.execute(update(Result).values(score={"damaged": True}))
             path = f"/v1/assessments/{assessment_id}/result"
 
-            status, headers = _raw_get(server.base_url, path, auth | {"X-Request-ID": REQUEST_ID})
+            status, headers = await _raw_get(
+                server.base_url, path, auth | {"X-Request-ID": REQUEST_ID}
+            )
             assert status == 500
             assert headers["connection"] == "close"
             assert headers["x-request-id"] == REQUEST_ID
 
             # A keep-alive client: the 500, then its next request (a new connection) works.
-            failed = http.get(path, headers=auth)
+            failed = await http.get(path, headers=auth)
             assert (failed.status_code, failed.headers["connection"]) == (500, "close")
             assert failed.json()["title"] == "Internal server error"
-            assert http.get("/healthz").status_code == 200
+            assert (await http.get("/healthz")).status_code == 200
         server.stop()
         lines = [json.loads(line) for line in server.output().splitlines() if line.startswith("{")]
         errors = [line for line in lines if line["level"] == "ERROR"]
