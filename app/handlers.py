@@ -20,7 +20,7 @@ from app.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
-from app.logs import REQUEST_ID_HEADER, request_id_var
+from app.logs import REQUEST_ID_HEADER, request_id_var, route_template
 
 logger = logging.getLogger("attune.errors")
 
@@ -116,8 +116,10 @@ def _unavailable(request: Request, cause: BaseException) -> JSONResponse:
 
 
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    # The exception type and route only: messages may carry answers or tokens.
-    logger.error("unhandled %s on %s %s", type(error).__name__, request.method, request.url.path)
+    # The exception type and the route template only: messages may carry answers, and a raw
+    # path may be an intake link's secret.
+    route = route_template(request.scope) or "an unknown route"
+    logger.error("unhandled %s on %s %s", type(error).__name__, request.method, route)
     problem = {
         "type": "about:blank",
         "title": "Internal server error",
