@@ -63,6 +63,12 @@ async def terminate_backends(url: str, *, spare: int | None = None) -> int:
     return int(killed)
 
 
+async def terminate_backend(pid: int) -> None:
+    """pg_terminate_backend one connection, whatever it is doing."""
+    async with admin() as connection:
+        assert await connection.fetchval("SELECT pg_terminate_backend($1)", pid)
+
+
 @asynccontextmanager
 async def refusing_connections(url: str) -> AsyncIterator[None]:
     """The test database refuses new connections (SQLSTATE 55000) and has none open."""
@@ -165,3 +171,57 @@ async def assert_stored_once(
         unscored = select(func.count()).select_from(Assessment).outerjoin(Result)
         unscored = unscored.where(Assessment.status == "submitted", Result.id.is_(None))
         assert await connection.scalar(unscored) == 0
+
+
+class CuttableLink:
+    """A TCP proxy to PostgreSQL the test can cut: its connections drop and new ones are refused.
+
+    That is what an app sees when the database host goes away, without stopping the server the
+    other tests share.
+    """
+
+    def __init__(self, url: str) -> None:
+        target = make_url(url)
+        self.target = (target.host or "127.0.0.1", target.port or 5432)
+        self.url = url
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+        self._relays: set[asyncio.Task[Any]] = set()
+
+    async def join(self) -> str:
+        """Listen (on the same port again after a cut); the database URL through the link."""
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        address = make_url(self.url).set(host="127.0.0.1", port=self.port)
+        return address.render_as_string(hide_password=False)
+
+    async def cut(self) -> None:
+        """Stop listening and drop every relayed connection."""
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._open):
+            writer.transport.abort()
+        await self._server.wait_closed()
+        await asyncio.gather(*self._relays)  # each ends once both its sides are closed
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._relays.add(task)
+        task.add_done_callback(self._relays.discard)
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self._open |= {writer, up_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except ConnectionError:
+                pass
+            finally:
+                sink.transport.abort()
+                self._open.discard(sink)
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))

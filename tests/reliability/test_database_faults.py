@@ -15,6 +15,7 @@ from sqlalchemy import text
 from app.db import set_statement_timeout
 from tests.reliability.faults import (
     HANG,
+    CuttableLink,
     assert_stored_once,
     assert_unavailable,
     backend_waiting_for_lock,
@@ -23,6 +24,7 @@ from tests.reliability.faults import (
     respondent,
     started,
     submission,
+    terminate_backend,
     terminate_backends,
 )
 
@@ -69,8 +71,7 @@ async def test_a_backend_terminated_mid_request_answers_503(postgresql_url: str)
             # The submission's INSERT waits for the lock; its backend is killed while it waits.
             sending = asyncio.create_task(client.post("/v1/submissions", json=body, headers=auth))
             waiting = await backend_waiting_for_lock(postgresql_url, holder.get_server_pid())
-            await terminate_backends(postgresql_url, spare=holder.get_server_pid())
-            assert waiting is not None
+            await terminate_backend(waiting)
             assert_unavailable(await asyncio.wait_for(sending, HANG))
         retry = await client.post("/v1/submissions", json=body, headers=auth)
         assert retry.status_code == 201, retry.text
@@ -151,3 +152,22 @@ async def test_readiness_answers_503_by_its_own_deadline_behind_a_busy_pool(
             assert (ready.status_code, ready.json()) == (503, {"status": "unavailable"})
             assert int(ready.headers["retry-after"]) > 0
         assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_an_unreachable_database_answers_503_then_recovers(postgresql_url: str) -> None:
+    link = CuttableLink(postgresql_url)
+    try:
+        async with started(await link.join()) as (app, client):
+            auth = await respondent(client)
+            body = await submission(client)
+            await link.cut()  # connecting is refused now: a bare OSError the driver leaves as is
+            assert_unavailable(await client.post("/v1/submissions", json=body, headers=auth))
+            assert (await client.get("/readyz")).status_code == 503
+            await link.join()
+            retry = await client.post("/v1/submissions", json=body, headers=auth)
+            assert retry.status_code == 201, retry.text
+            await assert_stored_once(
+                app.state.engine, {body["id"]: retry.json()["assessment"]["id"]}, []
+            )
+    finally:
+        await link.cut()
