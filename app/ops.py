@@ -32,7 +32,13 @@ async def healthz() -> Health:
 @router.get(
     "/readyz",
     response_model=Health,
-    responses={503: {"model": Health, "description": "Not ready; try after Retry-After."}},
+    responses={
+        503: {
+            "model": Health,
+            "description": "Not ready; ask again after Retry-After seconds.",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+        }
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     """Readiness: the database answers a query within `ATTUNE_READINESS_TIMEOUT_SECONDS`.

@@ -62,3 +62,16 @@ def problems(
         }
         for status in statuses
     }
+
+
+def unavailable_response(problem: dict[str, Any]) -> dict[str, Any]:
+    """The 503 any operation that uses the database may answer, with its Retry-After."""
+    retry_after = {
+        "description": "Seconds to wait before sending the same request again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+    return {
+        "description": _DESCRIPTIONS[503],
+        "headers": {"Retry-After": retry_after},
+        "content": {PROBLEM_JSON: problem},
+    }

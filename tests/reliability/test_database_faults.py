@@ -12,7 +12,9 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
+from app.config import Settings
 from app.db import set_statement_timeout
+from app.main import create_app
 from tests.reliability.faults import (
     HANG,
     CuttableLink,
@@ -171,3 +173,14 @@ async def test_an_unreachable_database_answers_503_then_recovers(postgresql_url:
             )
     finally:
         await link.cut()
+
+
+def test_every_operation_but_liveness_declares_its_503_and_retry_after() -> None:
+    schema = create_app(Settings(environment="test")).openapi()
+    for route, path in schema["paths"].items():
+        for method, operation in path.items():
+            unavailable = operation["responses"].get("503")
+            if route == "/healthz":
+                assert unavailable is None
+                continue
+            assert "Retry-After" in unavailable["headers"], f"{method} {route}"
