@@ -92,7 +92,7 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
         # Any text field or parameter may carry one; PostgreSQL refuses it where SQLite stores it.
         detail = "Text may not contain the NUL character (U+0000)."
         return problem_response(InvalidInput(detail, [{"detail": detail}]), request)
-    return await _unexpected(request, error)
+    return _internal_error(request, error)
 
 
 async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
@@ -115,7 +115,7 @@ def _unavailable(request: Request, cause: BaseException) -> JSONResponse:
     return problem_response(down, request)
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+def _internal_error(request: Request, error: Exception) -> JSONResponse:
     # The exception type and the route template only: messages may carry answers, and a raw
     # path may be an intake link's secret.
     route = route_template(request.scope) or "an unknown route"
@@ -126,13 +126,19 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         "status": 500,
         "detail": "Something went wrong on our side; nothing was saved. Please try again.",
     }
-    # The server drops the connection after an error nothing handled: say so, so that a
-    # keep-alive client opens a new one for its next request instead of failing on this one.
-    headers = {"Connection": "close"}
+    return JSONResponse(problem, status_code=500, media_type=PROBLEM_JSON)
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    # The last resort, run outside every middleware (the request log's included), after which
+    # the server drops the connection: say so, so that a keep-alive client opens a new one for
+    # its next request instead of failing on this one; and name the request it answers.
+    response = _internal_error(request, error)
+    response.headers["Connection"] = "close"
     request_id = request_id_var.get()
     if request_id is not None:
-        headers[REQUEST_ID_HEADER] = request_id
-    return JSONResponse(problem, status_code=500, media_type=PROBLEM_JSON, headers=headers)
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
