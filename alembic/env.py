@@ -44,7 +44,9 @@ def _run(connection: Connection) -> None:
 
 async def run_migrations_online() -> None:
     """Run migrations over an async connection."""
-    engine = create_engine(Settings(database_url=_database_url()))
+    # No statement timeout: building an index on a large table may rightly take minutes.
+    settings = Settings(database_url=_database_url(), database_statement_timeout_seconds=0)
+    engine = create_engine(settings)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)

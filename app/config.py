@@ -23,7 +23,30 @@ class Settings(BaseSettings):
         DEFAULT_DATABASE_URL,
         description="SQLAlchemy async URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…",
     )
-    database_pool_size: int = Field(10, ge=1)
+    database_pool_size: int = Field(
+        10, ge=1, description="PostgreSQL connections each worker process keeps open."
+    )
+    database_max_overflow: int = Field(
+        0,
+        ge=0,
+        description="Connections a worker may open beyond the pool for a burst (each one is "
+        "opened and closed per use). A deployment opens at most workers x (pool + overflow).",
+    )
+    database_pool_timeout_seconds: float = Field(
+        5.0, gt=0, description="Longest wait for a free pooled connection; then 503."
+    )
+    database_connect_timeout_seconds: float = Field(
+        5.0, gt=0, description="Longest wait for PostgreSQL to accept a new connection; then 503."
+    )
+    database_statement_timeout_seconds: float = Field(
+        15.0,
+        ge=0,
+        description="PostgreSQL statement_timeout of every connection (0: none); a statement "
+        "that runs longer is cancelled and the request answered 503.",
+    )
+    readiness_timeout_seconds: float = Field(
+        2.0, gt=0, description="/readyz answers 503 when the database has not answered by then."
+    )
     database_echo: bool = False
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
     default_locale: str = "en"

@@ -3,6 +3,11 @@
 One session per request: it commits once, after the route returns and before the response is
 sent (so a 2xx is only sent for a durable write), and rolls back on any error. Services flush
 when they need ids and never commit.
+
+Every wait on PostgreSQL is bounded (connecting, waiting for a pooled connection, each
+statement), and a failure that says "not now" rather than "wrong" (connecting failed, the
+connection broke, the server refuses or is shutting down, a timeout) is raised as
+`DatabaseUnavailable`, which the app answers with 503 and Retry-After.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
 from fastapi import Depends, Request
-from sqlalchemy import JSON, DateTime, MetaData, Table, event
+from sqlalchemy import JSON, DateTime, MetaData, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -109,14 +115,89 @@ def create_engine(settings: Settings) -> AsyncEngine:
             pool_timeout=60,
         )
         _configure_sqlite(engine)
+        _report_unavailability(engine)
         return engine
-    return create_async_engine(
+    server_settings = {}
+    if settings.database_statement_timeout_seconds:
+        milliseconds = round(settings.database_statement_timeout_seconds * 1000)
+        server_settings["statement_timeout"] = str(milliseconds)
+    engine = create_async_engine(
         settings.database_url,
         echo=settings.database_echo,
         hide_parameters=True,
+        # The cap is pool_size + max_overflow connections per worker process; an overflow
+        # connection is opened for one use and closed again, so the default is none.
         pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
         pool_pre_ping=True,
+        connect_args={
+            "timeout": settings.database_connect_timeout_seconds,
+            "server_settings": server_settings,
+        },
     )
+    _report_unavailability(engine)
+    return engine
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot serve this request now; the same request may succeed later.
+
+    Its cause is the driver's error. Nothing of the request was stored: the transaction is
+    rolled back (or the connection is gone with it).
+    """
+
+
+#: SQLSTATE classes after which a retry may succeed: connection exception (08), insufficient
+#: resources (53: too many connections, disk full, out of memory), operator intervention (57:
+#: statement timeout 57014, administrator shutdown or terminated backend 57P01-57P05).
+_UNAVAILABLE_CLASSES = frozenset({"08", "53", "57"})
+#: Single codes of the same kind: the database does not accept connections (55000), an object
+#: in use (55006), a lock timeout (55P03), a serialization failure or deadlock (40001, 40P01).
+_UNAVAILABLE_STATES = frozenset({"55000", "55006", "55P03", "40001", "40P01"})
+
+
+def is_unavailable(error: BaseException, *, disconnected: bool = False) -> bool:
+    """Whether a driver error means "the database cannot serve now", not "this is wrong"."""
+    if disconnected or isinstance(error, OSError | TimeoutError):
+        return True
+    sqlstate = str(getattr(error, "sqlstate", None) or "")
+    return sqlstate[:2] in _UNAVAILABLE_CLASSES or sqlstate in _UNAVAILABLE_STATES
+
+
+def _report_unavailability(engine: AsyncEngine) -> None:
+    """Raise `DatabaseUnavailable` for every failure to connect, and for transient errors."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+        # Connecting fails with the driver's own errors (a refused TCP connection is a bare
+        # OSError, which SQLAlchemy does not wrap): whatever it is, the database is unavailable.
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as error:
+            raise DatabaseUnavailable("cannot connect to the database") from error
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _classify(context: ExceptionContext) -> BaseException | None:
+        error = context.original_exception
+        # A failed pre-ping is SQLAlchemy's cue to reconnect, and a cancellation (a deadline,
+        # a client gone) must stay a cancellation: neither is ours to replace.
+        if context.is_pre_ping or not isinstance(error, Exception):
+            return None
+        if is_unavailable(error, disconnected=context.is_disconnect):
+            return DatabaseUnavailable("the database cannot serve the request now")
+        return None
+
+
+async def set_statement_timeout(connection: AsyncConnection | AsyncSession, seconds: float) -> None:
+    """Override the statement timeout for the rest of this transaction (0: none).
+
+    PostgreSQL only (SQLite has none); the connection returns to the pool with the default of
+    `ATTUNE_DATABASE_STATEMENT_TIMEOUT_SECONDS`. For work known to run long, such as an export.
+    """
+    bind = connection.bind if isinstance(connection, AsyncSession) else connection
+    if bind is not None and bind.dialect.name == "postgresql":
+        await connection.execute(text(f"SET LOCAL statement_timeout = {round(seconds * 1000)}"))
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

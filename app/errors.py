@@ -14,7 +14,7 @@ Services raise these; they never know about HTTP beyond the status each class de
     ├── PayloadTooLarge (413)
     ├── PreconditionRequired (428)
     ├── TooManyRequests (429) ── carries `retry_after` seconds
-    └── ServiceUnavailable (503)
+    └── ServiceUnavailable (503) ── carries `retry_after` seconds
 """
 
 from __future__ import annotations
@@ -150,8 +150,12 @@ class TooManyRequests(AppError):
 
 
 class ServiceUnavailable(AppError):
-    """A dependency (the database) cannot be reached."""
+    """A dependency (the database) cannot serve now; try again after `retry_after` seconds."""
 
     status = 503
     type = _problem_type("service-unavailable")
     title = "Service unavailable"
+
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
+        super().__init__(detail, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -9,8 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
+from app.db import DatabaseUnavailable, is_unavailable
 from app.errors import (
     PROBLEM_JSON,
     AppError,
@@ -18,6 +20,7 @@ from app.errors import (
     ServiceUnavailable,
     TooManyRequests,
 )
+from app.logs import REQUEST_ID_HEADER, request_id_var, route_template
 
 logger = logging.getLogger("attune.errors")
 
@@ -36,7 +39,7 @@ _TITLES = {
 def problem_response(error: AppError, request: Request) -> JSONResponse:
     """The problem+json response for an application error."""
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-    if isinstance(error, TooManyRequests):
+    if isinstance(error, TooManyRequests | ServiceUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     return JSONResponse(
         error.to_problem(instance=request.url.path),
@@ -82,19 +85,41 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
 
 async def _database_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DBAPIError)
-    if error.connection_invalidated or isinstance(error.orig, OSError):
-        logger.warning("database unreachable: %s", type(error.orig).__name__)
-        return problem_response(ServiceUnavailable("The database cannot be reached."), request)
+    cause = error.orig or error
+    if is_unavailable(cause, disconnected=error.connection_invalidated):
+        return _unavailable(request, cause)
     if getattr(error.orig, "sqlstate", None) in _TEXT_POSTGRES_REFUSES:
         # Any text field or parameter may carry one; PostgreSQL refuses it where SQLite stores it.
         detail = "Text may not contain the NUL character (U+0000)."
         return problem_response(InvalidInput(detail, [{"detail": detail}]), request)
-    return await _unexpected(request, error)
+    return _internal_error(request, error)
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    # The exception type and route only: messages may carry answers or tokens.
-    logger.error("unhandled %s on %s %s", type(error).__name__, request.method, request.url.path)
+async def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DatabaseUnavailable)
+    return _unavailable(request, error.__cause__ or error)
+
+
+async def _pool_timeout(request: Request, error: Exception) -> JSONResponse:
+    # Every pooled connection stayed busy for ATTUNE_DATABASE_POOL_TIMEOUT_SECONDS.
+    logger.warning("no database connection free in time")
+    busy = ServiceUnavailable("The service is busy; please try again in a few seconds.")
+    return problem_response(busy, request)
+
+
+def _unavailable(request: Request, cause: BaseException) -> JSONResponse:
+    # The driver's error type and SQLSTATE only: its message may quote the values written.
+    sqlstate = getattr(cause, "sqlstate", None)
+    logger.warning("database unavailable: %s (SQLSTATE %s)", type(cause).__name__, sqlstate)
+    down = ServiceUnavailable("The database cannot serve requests right now; nothing was saved.")
+    return problem_response(down, request)
+
+
+def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    # The exception type and the route template only: messages may carry answers, and a raw
+    # path may be an intake link's secret.
+    route = route_template(request.scope) or "an unknown route"
+    logger.error("unhandled %s on %s %s", type(error).__name__, request.method, route)
     problem = {
         "type": "about:blank",
         "title": "Internal server error",
@@ -104,10 +129,24 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse(problem, status_code=500, media_type=PROBLEM_JSON)
 
 
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    # The last resort, run outside every middleware (the request log's included), after which
+    # the server drops the connection: say so, so that a keep-alive client opens a new one for
+    # its next request instead of failing on this one; and name the request it answers.
+    response = _internal_error(request, error)
+    response.headers["Connection"] = "close"
+    request_id = request_id_var.get()
+    if request_id is not None:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(DatabaseUnavailable, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(Exception, _unexpected)

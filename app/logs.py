@@ -124,9 +124,14 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, tagged_send)
-        finally:
+        except BaseException:
+            # The id stays set: the catch-all 500 handler and the server's own error line run
+            # after this middleware, outside it, and must name the request too. The server
+            # runs each request in a task of its own, so the id ends with that task.
             _log_access(scope, status, started)
-            request_id_var.reset(token)
+            raise
+        _log_access(scope, status, started)
+        request_id_var.reset(token)
 
 
 def _log_access(scope: Scope, status: int, started: float) -> None:

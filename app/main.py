@@ -30,7 +30,7 @@ from app.ops import router as ops_router
 from app.outbox.channels.email import EmailChannel
 from app.outbox.channels.webhook import WebhookChannel
 from app.outbox.worker import start_worker, stop_worker
-from app.problems import FieldError, Problem
+from app.problems import FieldError, Problem, unavailable_response
 from app.questionnaires.registry import Registry
 from app.questionnaires.router import router as questionnaires_router
 from app.questionnaires.service import record_definitions
@@ -163,11 +163,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
-        for path in schema["paths"].values():
+        for route, path in schema["paths"].items():
             for operation in path.values():
                 for code, response in operation.get("responses", {}).items():
                     if code[0] in "45" and "content" in response:
                         response["content"] = {PROBLEM_JSON: problem}
+                if route != "/healthz":  # everything else needs the database
+                    operation["responses"].setdefault("503", unavailable_response(problem))
                 if "requestBody" in operation:
                     # FastAPI refuses a body it cannot decode (not UTF-8) with a 400 itself.
                     operation["responses"].setdefault(

@@ -12,6 +12,7 @@ serve` sets up) and a scrape of any worker sums them all.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterable
 
 from prometheus_client import (
@@ -29,6 +30,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED_ROUTE = "unmatched"  # a request no route matched: its raw path is never a label
@@ -115,16 +117,35 @@ def count_try(channel: str, outcome: str) -> None:
 
 
 def watch_pool(engine: AsyncEngine) -> None:
-    """Keep POOL_IN_USE equal to the connections this engine has checked out."""
+    """Keep POOL_IN_USE equal to the connections this process's engines have checked out.
+
+    The gauge is recomputed from the pools on every checkout and checkin, rather than
+    counted up and down, so a connection the pool discards (invalidated, or checked in
+    after a disconnect) cannot leave it drifting.
+    """
+    pool = engine.sync_engine.pool
+    _watched.add(pool)
 
     def checked_out(*_: object) -> None:
-        POOL_IN_USE.inc()
+        POOL_IN_USE.set(_in_use())
 
     def checked_in(*_: object) -> None:
-        POOL_IN_USE.dec()
+        # The event comes just before the pool takes the connection back.
+        POOL_IN_USE.set(max(0, _in_use() - 1))
 
     event.listen(engine.sync_engine, "checkout", checked_out)
     event.listen(engine.sync_engine, "checkin", checked_in)
+
+
+_watched: weakref.WeakSet[Pool] = weakref.WeakSet()
+
+
+def _in_use() -> int:
+    total = 0
+    for pool in list(_watched):
+        counted = getattr(pool, "checkedout", None)  # pools without a count (NullPool) add 0
+        total += int(counted()) if callable(counted) else 0
+    return total
 
 
 class _Snapshot(Collector):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -16,6 +18,9 @@ from app.metrics import exposition
 from app.outbox.models import CHANNELS, PENDING, OutboxMessage
 
 router = APIRouter(tags=["ops"])
+logger = logging.getLogger("attune.ops")
+#: Probes retry on their own schedule; this is for anything else that asks.
+RETRY = {"Retry-After": "5"}
 
 
 class Health(BaseModel):
@@ -30,16 +35,30 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={
+        503: {
+            "model": Health,
+            "description": "Not ready; ask again after Retry-After seconds.",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+        }
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the database answers a query."""
+    """Readiness: the database answers a query within `ATTUNE_READINESS_TIMEOUT_SECONDS`.
+
+    A probe must get an answer even when every pooled connection is busy or the database
+    hangs, so it has a deadline of its own, shorter than a request's waits.
+    """
+    deadline = request.app.state.settings.readiness_timeout_seconds
     try:
-        async with request.app.state.engine.connect() as connection:
+        async with asyncio.timeout(deadline), request.app.state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-    except (
-        Exception
-    ):  # any failure means "not ready"; the reason is the operator's, not the client's
-        return JSONResponse({"status": "unavailable"}, status_code=503)
+    except Exception as error:  # any failure means "not ready"; the reason is the operator's
+        logger.warning("not ready: %s", type(error.__cause__ or error).__name__)
+        return JSONResponse({"status": "unavailable"}, status_code=503, headers=RETRY)
     return JSONResponse({"status": "ok"})
 
 

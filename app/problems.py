@@ -42,7 +42,8 @@ _DESCRIPTIONS = {
     413: "The body is over the size limit.",
     422: "A field is invalid; `errors` names each one.",
     429: "Too many failed attempts from this address; wait for Retry-After seconds.",
-    503: "The database cannot be reached.",
+    503: "The database cannot serve now (unreachable, refusing, busy or too slow); nothing was "
+    "saved: send the same request again after Retry-After seconds.",
 }
 
 
@@ -60,4 +61,17 @@ def problems(
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
         for status in statuses
+    }
+
+
+def unavailable_response(problem: dict[str, Any]) -> dict[str, Any]:
+    """The 503 any operation that uses the database may answer, with its Retry-After."""
+    retry_after = {
+        "description": "Seconds to wait before sending the same request again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+    return {
+        "description": _DESCRIPTIONS[503],
+        "headers": {"Retry-After": retry_after},
+        "content": {PROBLEM_JSON: problem},
     }

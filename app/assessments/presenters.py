@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.assessments.models import Assessment, Result
 from app.assessments.schemas import (
     AssessmentRead,
@@ -18,8 +20,12 @@ from app.scoring import render_feedback
 from app.scoring.result import ScoreResult
 
 
-def present_assessment(assessment: Assessment, total_items: int) -> AssessmentRead:
-    """An assessment as the API shows it."""
+def present_assessment(assessment: Assessment, definition: Definition) -> AssessmentRead:
+    """An assessment as the API shows it, its answers in the questionnaire's item order.
+
+    One order whatever the client sent and however the database keeps JSON keys (PostgreSQL's
+    JSONB reorders them), so a replayed submission is byte for byte the first answer.
+    """
     return AssessmentRead(
         id=assessment.id,
         questionnaire_id=assessment.questionnaire_id,
@@ -27,14 +33,20 @@ def present_assessment(assessment: Assessment, total_items: int) -> AssessmentRe
         definition_hash=assessment.definition_hash,
         status=assessment.status,
         source=assessment.source,
-        answers=assessment.answers,
-        progress=Progress(answered=len(assessment.answers), total=total_items),
+        answers=ordered_answers(assessment.answers, definition),
+        progress=Progress(answered=len(assessment.answers), total=len(definition.items)),
         revision=assessment.revision,
         created_at=assessment.created_at,
         updated_at=assessment.updated_at,
         answered_at=assessment.answered_at,
         submitted_at=assessment.submitted_at,
     )
+
+
+def ordered_answers(answers: dict[str, int], definition: Definition) -> dict[str, int]:
+    """The answers in the definition's item order (any unknown id after them, sorted)."""
+    order = {item.id: position for position, item in enumerate(definition.items)}
+    return dict(sorted(answers.items(), key=lambda a: (order.get(a[0], len(order)), a[0])))
 
 
 def present_result(
@@ -78,6 +90,15 @@ def present_result(
         if scored.profile
         else None,
         flags=[Label(id=f, label=text(flags[f].label)) for f in scored.flags],
-        trace=scored.trace,
+        trace=[step.model_copy(update={"data": _sorted_keys(step.data)}) for step in scored.trace],
         feedback=render_feedback(definition, scored, locale, registry.concepts, registry.support),
     )
+
+
+def _sorted_keys(value: Any) -> Any:
+    """JSON with every object's keys sorted: the database may keep them in another order."""
+    if isinstance(value, dict):
+        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(item) for item in value]
+    return value

@@ -77,7 +77,7 @@ async def create_assessment(
         session, registry, respondent, definition, body.answers
     )
     response.headers.update(_etag(assessment))
-    return present_assessment(assessment, len(definition.items))
+    return present_assessment(assessment, definition)
 
 
 @router.get(
@@ -91,7 +91,7 @@ async def get_assessment(
     """Get an assessment with its answers so far: resume where the person left off."""
     definition = await definition_of(session, registry, assessment)
     response.headers.update(_etag(assessment))
-    return present_assessment(assessment, len(definition.items))
+    return present_assessment(assessment, definition)
 
 
 @router.put(
@@ -116,7 +116,7 @@ async def save_answers(
     )
     definition = await definition_of(session, registry, assessment)
     response.headers.update(_etag(assessment))
-    return present_assessment(assessment, len(definition.items))
+    return present_assessment(assessment, definition)
 
 
 @router.post(
@@ -209,7 +209,7 @@ async def create_submission(
     stored = await definition_of(session, registry, submitted.assessment)
     return SubmissionRead(
         client_id=body.id,
-        assessment=present_assessment(submitted.assessment, len(stored.items)),
+        assessment=present_assessment(submitted.assessment, stored),
         result=present_result(submitted.assessment, submitted.result, stored, registry, wanted),
     )
 
