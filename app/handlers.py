@@ -7,17 +7,20 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from app.errors import (
     PROBLEM_JSON,
     AppError,
     InvalidInput,
     ServiceUnavailable,
-    TooManyRequests,
 )
+from app.i18n import negotiate_locale
+from app.logs import route_template
+from app.questionnaires.dependencies import locales_wanted
 
 logger = logging.getLogger("attune.errors")
 
@@ -33,11 +36,14 @@ _TITLES = {
 }
 
 
-def problem_response(error: AppError, request: Request) -> JSONResponse:
-    """The problem+json response for an application error."""
+def problem_response(error: AppError, request: Request) -> Response:
+    """The problem+json response for an application error (an HTML page on intake paths)."""
+    retry_after = getattr(error, "retry_after", None)
+    if is_intake_path(request):
+        return intake_status_page(request, error.status, retry_after)
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else {}
-    if isinstance(error, TooManyRequests):
-        headers["Retry-After"] = str(error.retry_after)
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(
         error.to_problem(instance=request.url.path),
         status_code=error.status,
@@ -54,20 +60,50 @@ def field_error(loc: tuple[Any, ...], message: str) -> dict[str, str]:
     return {"parameter": str(path[0]) if path else str(where), "detail": message}
 
 
-async def _app_error(request: Request, error: Exception) -> JSONResponse:
+async def _app_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, AppError)
     return problem_response(error, request)
 
 
-async def _validation_error(request: Request, error: Exception) -> JSONResponse:
+async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     errors = [field_error(tuple(e["loc"]), e["msg"]) for e in error.errors()]
     names = ", ".join(e.get("pointer") or e.get("parameter", "") for e in errors)
     return problem_response(InvalidInput(f"The request is invalid: {names}.", errors), request)
 
 
-async def _http_error(request: Request, error: Exception) -> JSONResponse:
+def is_intake_path(request: Request) -> bool:
+    """Whether the request is for an intake page: its path holds a secret, its answers are HTML."""
+    return request.url.path.startswith("/intake/")
+
+
+def intake_status_page(request: Request, status: int, retry_after: int | None = None) -> Response:
+    """An intake page for an error: no token echoed, no-store, in the client's language."""
+    from app.intake.pages import LOCALES, status_page
+
+    wanted = locales_wanted(request, request.query_params.get("lang"))
+    return status_page(status, negotiate_locale(wanted, LOCALES, LOCALES[0]), retry_after)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route of this path answers (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "\0"})
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, HTTPException)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    if is_intake_path(request):
+        page = intake_status_page(request, error.status_code)
+        page.headers.update(headers)
+        return page
     problem = {
         "type": "about:blank",
         "title": _TITLES.get(error.status_code, "HTTP error"),
@@ -76,11 +112,11 @@ async def _http_error(request: Request, error: Exception) -> JSONResponse:
         "instance": request.url.path,
     }
     return JSONResponse(
-        problem, status_code=error.status_code, media_type=PROBLEM_JSON, headers=error.headers
+        problem, status_code=error.status_code, media_type=PROBLEM_JSON, headers=headers
     )
 
 
-async def _database_error(request: Request, error: Exception) -> JSONResponse:
+async def _database_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DBAPIError)
     if error.connection_invalidated or isinstance(error.orig, OSError):
         logger.warning("database unreachable: %s", type(error.orig).__name__)
@@ -92,9 +128,13 @@ async def _database_error(request: Request, error: Exception) -> JSONResponse:
     return await _unexpected(request, error)
 
 
-async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    # The exception type and route only: messages may carry answers or tokens.
-    logger.error("unhandled %s on %s %s", type(error).__name__, request.method, request.url.path)
+async def _unexpected(request: Request, error: Exception) -> Response:
+    # The exception type and route template only: messages and paths may carry answers or
+    # tokens (an intake path is a secret).
+    route = route_template(request.scope) or "an unmatched path"
+    logger.error("unhandled %s on %s %s", type(error).__name__, request.method, route)
+    if is_intake_path(request):
+        return intake_status_page(request, 500)
     problem = {
         "type": "about:blank",
         "title": "Internal server error",

@@ -12,6 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.passwords import HashPool, use_pool
 from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
+        use_pool(HashPool(settings.password_hash_workers, settings.password_hash_queue))
         deliverer = None
         try:
             await _record_definitions(app)

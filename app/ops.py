@@ -26,12 +26,15 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the database answers a query."""
+    """Readiness: the database answers a query, and the rate-limit Redis (if any) a PING."""
     try:
         async with request.app.state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
     except (
         Exception
     ):  # any failure means "not ready"; the reason is the operator's, not the client's
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    # Without the counts, sign-ins and new respondents get 503 (app/ratelimit.py).
+    if not await request.app.state.limiter.healthy():
         return JSONResponse({"status": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok"})

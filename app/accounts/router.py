@@ -34,7 +34,7 @@ async def organization_user(
 OrganizationUser = Annotated[User, Depends(organization_user)]
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429))
+@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429, 503))
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
@@ -47,7 +47,7 @@ async def login(
     signed_in = await service.sign_in(
         session,
         limiter,
-        limit=settings.login_failures_limit,
+        limits=service.LoginLimits.from_settings(settings),
         address=client_address(request),
         email=form.username,
         password=form.password,

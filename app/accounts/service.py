@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import passwords, tokens
 from app.accounts.models import ADMIN, ROLES, Organization, User, UserToken
+from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from app.ratelimit import FailureLimiter
+from app.ratelimit import Bucket, FailureLimiter, account_key, address_key
 
 # One message for every failure, so a caller cannot tell which emails have accounts.
 LOGIN_FAILED = "The email or password is wrong, or the account is deactivated."
@@ -112,25 +113,61 @@ class SignIn:
     lifetime: timedelta
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """Wrong passwords allowed per account and address, per address, and per account."""
+
+    account_at_address: str
+    address: str
+    account: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginLimits:
+        """The limits ATTUNE_LOGIN_*FAILURES_LIMIT set."""
+        return cls(
+            account_at_address=settings.login_failures_limit,
+            address=settings.login_address_failures_limit,
+            account=settings.login_account_failures_limit,
+        )
+
+    def buckets(self, address: str, email: str) -> list[Bucket]:
+        """The three counts one attempt from `address` for `email` goes into."""
+        where, who = address_key(address), account_key(email)
+        return [
+            Bucket(self.account_at_address, ("login", who, where)),
+            Bucket(self.address, ("login-address", where)),
+            Bucket(self.account, ("login-account", who)),
+        ]
+
+
 async def sign_in(
     session: AsyncSession,
     limiter: FailureLimiter,
     *,
-    limit: str,
+    limits: LoginLimits,
     address: str,
     email: str,
     password: str,
     lifetime: timedelta,
 ) -> SignIn:
-    """Staff sign-in, for the API and the console alike: limit, verify, issue a token."""
-    key = ("login", address)
-    # Checked before verifying, so a refused address costs no argon2 work.
-    await limiter.check(limit, *key)
+    """Staff sign-in, for the API and the console alike: limit, verify, issue a token.
+
+    The attempt is counted *before* the password is verified (atomically, so concurrent
+    guesses cannot all get through) and uncounted when it succeeds. It is counted for the
+    account at this address (a typo-prone person locks only themself out, only here), for
+    the address over all accounts (spraying) and for the account over all addresses
+    (distributed guessing); the last two allow more, so other people's failures on a shared
+    network do not stop a right password until they look like an attack.
+    """
+    reservation = await limiter.reserve(*limits.buckets(address, email))
     try:
         user = await authenticate_password(session, email, password)
     except Unauthorized:
-        await limiter.fail(limit, *key)
+        raise  # a failure: it stays counted
+    except BaseException:
+        await reservation.release()
         raise
+    await reservation.release()
     token = await tokens.issue_token(session, user, lifetime)
     return SignIn(user=user, token=token, lifetime=lifetime)
 
