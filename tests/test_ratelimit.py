@@ -20,14 +20,16 @@ REDIS_URL = os.environ.get("ATTUNE_TEST_REDIS_URL")
 
 async def _fail_until_refused(limiter: FailureLimiter, bucket: Bucket) -> int:
     failures = 0
-    while failures < 10:
+    refused: TooManyRequests | None = None
+    while refused is None and failures < 10:
         try:
             await limiter.reserve(bucket)  # kept: each one is a failure
-        except TooManyRequests as refused:
-            assert 1 <= refused.retry_after <= 60
-            return failures
-        failures += 1
-    raise AssertionError("never refused")
+            failures += 1
+        except TooManyRequests as error:
+            refused = error
+    assert refused is not None, "never refused"
+    assert 1 <= refused.retry_after <= 60
+    return failures
 
 
 async def test_memory_limits_count_per_key() -> None:
