@@ -25,17 +25,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """`attune serve` on a free port of the database; its base URL; stopped with SIGTERM."""
+def running_server(database_url: str, **settings: str) -> Iterator[str]:
+    """`attune serve` on a free port of the database; its base URL; stopped with SIGTERM.
+
+    `settings` are more environment variables for the server (ATTUNE_…).
+    """
     # Output to a file, not a pipe: the server logs a line per request, and a pipe nobody
     # reads until the end fills up (64 KiB) and then blocks the server mid-test.
     with tempfile.TemporaryFile() as output_file:
-        yield from _serve(database_url, output_file)
+        yield from _serve(database_url, output_file, settings)
 
 
-def _serve(database_url: str, output_file: IO[bytes]) -> Iterator[str]:
+def _serve(database_url: str, output_file: IO[bytes], settings: dict[str, str]) -> Iterator[str]:
     port = free_port()
     env = os.environ | {"ATTUNE_DATABASE_URL": database_url, "ATTUNE_ENVIRONMENT": "test"}
+    env |= settings
     command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=output_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
