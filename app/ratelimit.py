@@ -122,9 +122,13 @@ class FailureLimiter:
     async def healthy(self) -> bool:
         """Whether the storage answers (always, in memory)."""
         try:
-            return bool(await self._call(self._storage.check()))
+            # limits' check() answers False for an unreachable Redis instead of raising.
+            if await self._call(self._storage.check()):
+                return True
         except LimiterUnavailable:
             return False
+        self._went_down("PING failed")
+        return False
 
     async def _seconds_left(self, bucket: Bucket) -> int:
         reset = await self._call(self._storage.get_expiry(bucket.item.key_for(*bucket.key)))
@@ -134,14 +138,17 @@ class FailureLimiter:
         try:
             value = await operation
         except (StorageError, OSError, coredis.exceptions.RedisError) as error:
-            if not self._unreachable:
-                logger.warning("rate-limit storage unreachable: %s", type(error).__name__)
-                self._unreachable = True
+            self._went_down(type(error).__name__)
             raise LimiterUnavailable() from error
         if self._unreachable:
             logger.warning("rate-limit storage reachable again")
             self._unreachable = False
         return value
+
+    def _went_down(self, reason: str) -> None:
+        if not self._unreachable:
+            logger.warning("rate-limit storage unreachable (%s): answering 503", reason)
+            self._unreachable = True
 
 
 def client_address(request: Request) -> str:
