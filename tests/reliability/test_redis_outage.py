@@ -8,6 +8,7 @@ never needs a count, so its form keeps working, and an unknown one gets an HTML 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from tests.intake.links import make_link
 from tests.servers import free_port
 
 EMAIL = "admin@clinic.test"
+REDIS = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 @dataclass
@@ -35,7 +37,7 @@ class RedisServer:
     def start(self) -> None:
         """Start it and wait until it says it accepts connections."""
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            [REDIS, "--port", str(self.port), "--save", "", "--appendonly", "no"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
