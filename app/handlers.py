@@ -85,14 +85,21 @@ def intake_status_page(request: Request, status: int, retry_after: int | None = 
     return status_page(status, negotiate_locale(wanted, LOCALES, LOCALES[0]), retry_after)
 
 
+#: The methods an Allow header may name (OPTIONS and TRACE are answered by no route).
+_METHODS = ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT")
+
+
 def allowed_methods(request: Request) -> str:
     """Every method some route of this path answers (Starlette names only the first route's)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "\0"})
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return ", ".join(sorted(methods))
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _http_error(request: Request, error: Exception) -> Response:

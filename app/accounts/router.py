@@ -6,12 +6,12 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Path, Request, Response, status
 
 from app.accounts import service, tokens
 from app.accounts.dependencies import CurrentAdmin, CurrentUser
 from app.accounts.models import User
+from app.accounts.passwords import MAX_PASSWORD_LENGTH
 from app.accounts.schemas import TokenRead, UserCreate, UserRead, UserUpdate
 from app.config import Settings
 from app.db import SessionDep
@@ -34,9 +34,24 @@ async def organization_user(
 OrganizationUser = Annotated[User, Depends(organization_user)]
 
 
+class LoginForm:
+    """The OAuth2 password form (RFC 6749 §4.3); both fields are needed and non-empty."""
+
+    def __init__(
+        self,
+        username: Annotated[
+            str, Form(min_length=1, max_length=320, description="The staff member's email.")
+        ],
+        password: Annotated[str, Form(min_length=1, max_length=MAX_PASSWORD_LENGTH)],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    ) -> None:
+        self.username = username
+        self.password = password
+
+
 @router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429, 503))
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     request: Request,
     response: Response,
     session: SessionDep,

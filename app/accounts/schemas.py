@@ -34,6 +34,8 @@ class TokenRead(Schema):
 class UserCreate(Schema):
     """A new staff member of the caller's organization."""
 
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     email: str = Field(max_length=320, pattern=EMAIL_PATTERN, examples=["sam@clinic.example"])
     password: str = Field(
         min_length=MIN_PASSWORD_LENGTH,
@@ -45,6 +47,8 @@ class UserCreate(Schema):
 
 class UserUpdate(Schema):
     """A change of role or of active state; a field left out (or null) stays as it is."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     role: Role | None = None
     is_active: bool | None = Field(

@@ -33,6 +33,7 @@ class AssessmentCreate(Schema):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [{"questionnaire_id": "three-item-loneliness", "answers": {"left-out": 1}}]
         },
@@ -45,6 +46,8 @@ class AssessmentCreate(Schema):
 
 class AnswersUpdate(Schema):
     """Answers to add or change; `null` removes an answer. Other answers are kept."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     answers: dict[Annotated[str, Field(max_length=64)], StrictInt | None] = Field(
         min_length=1, max_length=500, examples=[{"hyper_1": 3, "hypo_2": None}]
@@ -113,6 +116,7 @@ class SubmissionCreate(Schema):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -125,13 +129,17 @@ class SubmissionCreate(Schema):
         },
     )
 
-    id: uuid.UUID = Field(description="Made by the client; a retry sends the same id.")
+    # JSON has no UUID or time type: these two are strings, parsed (strict=False).
+    id: uuid.UUID = Field(
+        strict=False, description="Made by the client; a retry sends the same id."
+    )
     questionnaire_id: QuestionnaireId
     version: Version | None = Field(None, description="A published version; latest if absent.")
     answers: Answers = Field(min_length=1, max_length=500)
     answered_at: AwareDatetime = Field(
+        strict=False,
         description="When the person finished, with a time zone: not before 2000, not later "
-        "than now (allowing five minutes of clock skew)."
+        "than now (allowing five minutes of clock skew).",
     )
 
     @field_validator("answered_at")
