@@ -60,4 +60,3 @@ async def test_a_500_on_an_intake_path_is_a_page_and_logs_the_route_not_the_toke
     assert_intake_page(response, link.token)
     logged = [record.getMessage() for record in caplog.records if record.name == "attune.errors"]
     assert logged == ["unhandled RuntimeError on GET /intake/{token}"]
-
