@@ -12,7 +12,7 @@ from app.accounts import service, tokens
 from app.accounts.dependencies import CurrentAdmin, CurrentUser
 from app.accounts.models import User
 from app.accounts.passwords import MAX_PASSWORD_LENGTH
-from app.accounts.schemas import TokenRead, UserCreate, UserRead, UserUpdate
+from app.accounts.schemas import PasswordChange, TokenRead, UserCreate, UserRead, UserUpdate
 from app.config import Settings
 from app.db import SessionDep
 from app.problems import problems
@@ -78,6 +78,35 @@ async def login(
 async def logout(session: SessionDep, user: CurrentUser, token: BearerToken) -> None:
     """Revoke the token of this request; other sessions of the user stay logged in."""
     await tokens.revoke_token(session, token)
+
+
+@router.post(
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 422, 429, 503),
+)
+async def change_password(
+    body: PasswordChange,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    token: BearerToken,
+    limiter: Limiter,
+) -> None:
+    """Change your password (the current one is needed); your other sessions are logged out.
+
+    A wrong current password is a 422 and counts as a failed login (the same limits).
+    """
+    await service.change_password(
+        session,
+        limiter,
+        limits=service.LoginLimits.from_settings(request.app.state.settings),
+        address=client_address(request),
+        user=user,
+        token=token,
+        current=body.current_password,
+        new=body.new_password,
+    )
 
 
 @router.get("/auth/me", response_model=UserRead, responses=problems(401))

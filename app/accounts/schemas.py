@@ -56,6 +56,19 @@ class UserUpdate(Schema):
     )
 
 
+class PasswordChange(Schema):
+    """Your current password and the new one."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; stored only as argon2id.",
+    )
+
+
 class UserRead(Schema):
     """A staff member as the API shows them."""
 

@@ -16,6 +16,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.ratelimit import Bucket, FailureLimiter, account_key, address_key
+from app.security import hash_token
 
 # One message for every failure, so a caller cannot tell which emails have accounts.
 LOGIN_FAILED = "The email or password is wrong, or the account is deactivated."
@@ -69,13 +70,13 @@ async def create_user(
     return user
 
 
-def _check_new_user(password: str, role: str) -> None:
+def _check_new_user(password: str, role: str, pointer: str = "#/password") -> None:
     """The rules the API schema also states, for callers that bypass it (the CLI)."""
     errors = []
     if not passwords.MIN_PASSWORD_LENGTH <= len(password) <= passwords.MAX_PASSWORD_LENGTH:
         errors.append(
             {
-                "pointer": "#/password",
+                "pointer": pointer,
                 "detail": f"Use {passwords.MIN_PASSWORD_LENGTH} to "
                 f"{passwords.MAX_PASSWORD_LENGTH} characters.",
             }
@@ -170,6 +171,48 @@ async def sign_in(
     await reservation.release()
     token = await tokens.issue_token(session, user, lifetime)
     return SignIn(user=user, token=token, lifetime=lifetime)
+
+
+async def change_password(
+    session: AsyncSession,
+    limiter: FailureLimiter,
+    *,
+    limits: LoginLimits,
+    address: str,
+    user: User,
+    token: str,
+    current: str,
+    new: str,
+) -> None:
+    """A staff member's new password, given the current one; their other tokens stop working.
+
+    A wrong current password counts as a failed sign-in, so a stolen token cannot be used to
+    guess the password any faster than the sign-in form allows.
+    """
+    _check_new_user(new, user.role, pointer="#/new_password")
+    reservation = await limiter.reserve(*limits.buckets(address, user.email))
+    try:
+        matches = await passwords.verify_password(current, user.password_hash)
+    except BaseException:
+        await reservation.release()
+        raise
+    if not matches:
+        raise InvalidInput(
+            "The current password is wrong.",
+            errors=[{"pointer": "#/current_password", "detail": "This is not your password."}],
+        )
+    await reservation.release()
+    user.password_hash = await passwords.hash_password(new)
+    await session.execute(
+        update(UserToken)
+        .where(
+            UserToken.user_id == user.id,
+            UserToken.revoked_at.is_(None),
+            UserToken.token_hash != hash_token(token),
+        )
+        .values(revoked_at=utcnow())
+    )
+    await session.flush()
 
 
 async def list_users(session: AsyncSession, organization_id: uuid.UUID) -> list[User]:
