@@ -54,7 +54,9 @@ async def create_user(
         "A user with this email exists.",
         errors=[{"pointer": "#/email", "detail": "This email is already in use."}],
     )
-    if await _user_by_email(session, email) is not None:
+    # Only this organization's staff count: whether another organization has the email is
+    # none of this admin's business, so the answer never depends on it.
+    if await _user_by_email(session, email, organization_id) is not None:
         raise taken
     user = User(
         organization_id=organization_id,
@@ -87,17 +89,32 @@ def _check_new_user(password: str, role: str, pointer: str = "#/password") -> No
         raise InvalidInput("The new user is invalid.", errors=errors)
 
 
-async def _user_by_email(session: AsyncSession, email: str) -> User | None:
-    statement = select(User).where(User.email == email)
+async def _user_by_email(
+    session: AsyncSession, email: str, organization_id: uuid.UUID
+) -> User | None:
+    statement = select(User).where(User.email == email, User.organization_id == organization_id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def authenticate_password(session: AsyncSession, email: str, password: str) -> User:
-    """The active user with this email and password, or 401 (the same 401 for every reason)."""
-    user = await _user_by_email(session, normalize_email(email))
-    # Verified even when there is no such user: see app/accounts/passwords.py.
-    matches = await passwords.verify_password(password, user.password_hash if user else None)
-    if user is None or not matches or not user.is_active:
+    """The active user with this email and password, or 401 (the same 401 for every reason).
+
+    An email may have an account in several organizations: the password is verified against
+    each (all of them, so the time does not tell which matched), and the oldest account it
+    opens is the one signed in. With none, a dummy hash is verified (app/accounts/passwords.py).
+    """
+    statement = (
+        select(User).where(User.email == normalize_email(email)).order_by(User.created_at, User.id)
+    )
+    candidates: list[User | None] = list((await session.execute(statement)).scalars().all())
+    user: User | None = None
+    for candidate in candidates or [None]:
+        matches = await passwords.verify_password(
+            password, candidate.password_hash if candidate else None
+        )
+        if matches and candidate is not None and candidate.is_active and user is None:
+            user = candidate
+    if user is None:
         raise Unauthorized(LOGIN_FAILED)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
