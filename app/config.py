@@ -81,7 +81,9 @@ class Settings(BaseSettings):
         16 * 1024, ge=1024, description="Request line plus headers; larger get 431."
     )
     http_limit_concurrency: int = Field(
-        1000, ge=1, description="Connections plus tasks per worker before new requests get 503."
+        1000,
+        ge=1,
+        description="Connections (or requests in flight) per worker beyond which new requests get 503.",
     )
     webhook_timeout_seconds: float = Field(5.0, gt=0)
     webhook_poll_seconds: float = Field(

@@ -42,7 +42,7 @@ _DESCRIPTIONS = {
     413: "The body is over the size limit.",
     422: "A field is invalid; `errors` names each one.",
     429: "Too many attempts; wait for Retry-After seconds.",
-    503: "The database cannot be reached.",
+    503: "A dependency (the database, the rate-limit Redis) is down; retry after Retry-After.",
 }
 
 
