@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     http_limit_concurrency: int = Field(
         1000,
         ge=1,
-        description="Connections (or requests in flight) per worker beyond which new requests get 503.",
+        description="Connections (or requests in flight) per worker; beyond, new requests get 503.",
     )
     webhook_timeout_seconds: float = Field(5.0, gt=0)
     webhook_poll_seconds: float = Field(
