@@ -45,7 +45,10 @@ class LimiterUnavailable(ServiceUnavailable):
     retry_after: ClassVar[int] = UNAVAILABLE_RETRY_AFTER
 
     def __init__(self) -> None:
-        super().__init__("Sign-in is briefly unavailable; please try again in a moment.")
+        super().__init__(
+            "This is briefly unavailable (attempts cannot be counted right now); "
+            "please try again in a moment."
+        )
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class Reservation:
 class FailureLimiter:
     """Counts attempts in buckets and refuses (429) those over a bucket's limit."""
 
-    def __init__(self, storage_uri: str, key_prefix: str = "LIMITER") -> None:
+    def __init__(self, storage_uri: str, key_prefix: str = "attune") -> None:
         # With Redis we own the connection pool, so shutdown can close it (limits cannot).
         self._pool: coredis.ConnectionPool | None = None
         options: dict[str, Any] = {"wrap_exceptions": True}
