@@ -34,10 +34,16 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
-    """Serve the API with uvicorn (run `attune migrate` first)."""
+    """Serve the API with uvicorn (run `attune migrate` first).
+
+    Limits come from settings: ATTUNE_TRUSTED_PROXIES (whose X-Forwarded-For is believed),
+    ATTUNE_HTTP_HEADER_TIMEOUT, ATTUNE_HTTP_MAX_HEADER_BYTES, ATTUNE_HTTP_TIMEOUT_KEEP_ALIVE
+    and ATTUNE_HTTP_LIMIT_CONCURRENCY.
+    """
     import uvicorn
 
     from app.logs import log_config
+    from app.serving import uvicorn_options
 
     settings = get_settings()
     if workers > 1 and not os.environ.get(MULTIPROCESS_DIR):
@@ -53,7 +59,7 @@ def serve(
         port=port,
         workers=workers,
         reload=reload,
-        proxy_headers=True,
+        **uvicorn_options(settings),
         log_level=settings.log_level.lower(),
         # The app logs each request itself (app.logs.RequestLog): route templates, not the
         # raw paths and query strings uvicorn's access log would print (intake tokens).

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./attune.db"
 DEVELOPMENT_SECRET = "development-only-secret-not-for-real-data"  # noqa: S105 (refused outside development)
@@ -67,7 +68,15 @@ class Settings(BaseSettings):
         "async+memory://",
         description="limits storage URI; async+redis://host:6379 shares limits across workers.",
     )
-    login_failures_limit: str = Field("10/15 minutes", description="Wrong passwords per address.")
+    login_failures_limit: str = Field(
+        "10/15 minutes", description="Wrong passwords for one account from one address."
+    )
+    login_address_failures_limit: str = Field(
+        "50/15 minutes", description="Wrong passwords from one address, any accounts."
+    )
+    login_account_failures_limit: str = Field(
+        "50/15 minutes", description="Wrong passwords for one account, any addresses."
+    )
     token_failures_limit: str = Field(
         "20/15 minutes", description="Wrong intake tokens per address."
     )
@@ -85,6 +94,34 @@ class Settings(BaseSettings):
     )
     mail_timeout_seconds: float = Field(30.0, gt=0, description="Per SMTP conversation.")
     mail_max_attempts: int = Field(8, ge=1, description="Tries before an email is failed.")
+    respondent_creation_limit: str = Field(
+        "100/hour", description="New respondents (app installs) per address."
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed; none by default.",
+    )
+    password_hash_workers: int = Field(
+        2, ge=1, description="Threads that compute argon2 hashes (64 MiB each while hashing)."
+    )
+    password_hash_queue: int = Field(
+        32, ge=0, description="Sign-ins that may wait for a hashing thread; more get 429."
+    )
+    http_timeout_keep_alive: int = Field(
+        5, ge=1, description="Seconds an idle keep-alive connection stays open."
+    )
+    http_header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's headers."
+    )
+    http_max_header_bytes: int = Field(
+        16 * 1024, ge=1024, description="Request line plus headers; larger get 431."
+    )
+    http_limit_concurrency: int = Field(
+        1000,
+        ge=1,
+        description="Connections (or requests in flight) per worker; beyond, new requests get 503.",
+    )
     webhook_timeout_seconds: float = Field(5.0, gt=0)
     outbox_poll_seconds: float = Field(
         5.0, ge=0, description="How often due webhook events and emails are sent; 0 stops it."
@@ -118,6 +155,23 @@ class Settings(BaseSettings):
         "over TLS only (off by default: TLS usually ends at a proxy that may set it itself).",
     )
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: list[str]) -> list[str]:
+        for part in value:
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as error:
+                raise ValueError(f"{part!r} is not an IP address or network") from error
+        return value
+
     @model_validator(mode="after")
     def _real_secret_outside_development(self) -> Settings:
         secret = self.secret_key.get_secret_value()
@@ -127,6 +181,11 @@ class Settings(BaseSettings):
                 f"when ATTUNE_ENVIRONMENT is {self.environment!r}"
             )
         return self
+
+    @property
+    def trusted_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """ATTUNE_TRUSTED_PROXIES as networks (an address is a network of one)."""
+        return [ipaddress.ip_network(part, strict=False) for part in self.trusted_proxies]
 
     @property
     def is_sqlite(self) -> bool:

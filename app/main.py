@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.passwords import HashPool, use_pool
 from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.export_readers = ExportReaders(settings)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
+        use_pool(HashPool(settings.password_hash_workers, settings.password_hash_queue))
         worker = None
         http = httpx.AsyncClient(follow_redirects=False)
         app.state.outbox_channels = {

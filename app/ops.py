@@ -47,7 +47,8 @@ async def healthz() -> Health:
     },
 )
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: the database answers a query within `ATTUNE_READINESS_TIMEOUT_SECONDS`.
+    """Readiness: the database answers a query within `ATTUNE_READINESS_TIMEOUT_SECONDS`,
+    and the rate-limit Redis (if one is configured) a PING.
 
     A probe must get an answer even when every pooled connection is busy or the database
     hangs, so it has a deadline of its own, shorter than a request's waits.
@@ -58,6 +59,9 @@ async def readyz(request: Request) -> JSONResponse:
             await connection.execute(text("SELECT 1"))
     except Exception as error:  # any failure means "not ready"; the reason is the operator's
         logger.warning("not ready: %s", type(error.__cause__ or error).__name__)
+        return JSONResponse({"status": "unavailable"}, status_code=503, headers=RETRY)
+    # Without the counts, sign-ins and new respondents get 503 (app/ratelimit.py).
+    if not await request.app.state.limiter.healthy():
         return JSONResponse({"status": "unavailable"}, status_code=503, headers=RETRY)
     return JSONResponse({"status": "ok"})
 

@@ -41,9 +41,10 @@ _DESCRIPTIONS = {
     412: "If-Match did not match: someone else changed it first.",
     413: "The body is over the size limit.",
     422: "A field is invalid; `errors` names each one.",
-    429: "Too many failed attempts from this address; wait for Retry-After seconds.",
-    503: "The database cannot serve now (unreachable, refusing, busy or too slow); nothing was "
-    "saved: send the same request again after Retry-After seconds.",
+    429: "Too many attempts; wait for Retry-After seconds.",
+    503: "A dependency (the database, or the rate-limit Redis) cannot serve now (unreachable, "
+    "refusing, busy or too slow); nothing was saved: send the same request again after "
+    "Retry-After seconds.",
 }
 
 

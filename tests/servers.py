@@ -26,13 +26,16 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(
-    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None
+    database_url: str, *, workers: int = 1, env: dict[str, str] | None = None, **settings: str
 ) -> Iterator[str]:
-    """`attune serve` on a free port of the database; its base URL; stopped with SIGTERM."""
+    """`attune serve` on a free port of the database; its base URL; stopped with SIGTERM.
+
+    `env` and `settings` are more environment variables for the server (ATTUNE_…).
+    """
     # Output to a file, not a pipe: the server logs a line per request, and a pipe nobody
     # reads until the end fills up (64 KiB) and then blocks the server mid-test.
     with tempfile.TemporaryFile() as output_file:
-        yield from _serve(database_url, output_file, workers, env or {})
+        yield from _serve(database_url, output_file, workers, (env or {}) | settings)
 
 
 def _serve(

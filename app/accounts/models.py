@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, Timestamps, UUIDPrimaryKey, utcnow
@@ -31,13 +31,17 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     """A staff member who logs in with email and password."""
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES!r}", name="role"),
+        # Per organization: a service-wide rule would tell an admin who works elsewhere.
+        UniqueConstraint("organization_id", "email"),
+    )
 
     organization_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
-    #: Stored lower-cased; unique across the service so login needs no organization.
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    #: Stored lower-cased; unique in the organization (a login tries each account with it).
+    email: Mapped[str] = mapped_column(String(320), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -6,13 +6,13 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Depends, Form, Path, Request, Response, status
 
 from app.accounts import service, tokens
 from app.accounts.dependencies import CurrentAdmin, CurrentUser
 from app.accounts.models import User
-from app.accounts.schemas import TokenRead, UserCreate, UserRead, UserUpdate
+from app.accounts.passwords import MAX_PASSWORD_LENGTH
+from app.accounts.schemas import PasswordChange, TokenRead, UserCreate, UserRead, UserUpdate
 from app.config import Settings
 from app.db import SessionDep
 from app.problems import problems
@@ -34,9 +34,24 @@ async def organization_user(
 OrganizationUser = Annotated[User, Depends(organization_user)]
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429))
+class LoginForm:
+    """The OAuth2 password form (RFC 6749 §4.3); both fields are needed and non-empty."""
+
+    def __init__(
+        self,
+        username: Annotated[
+            str, Form(min_length=1, max_length=320, description="The staff member's email.")
+        ],
+        password: Annotated[str, Form(min_length=1, max_length=MAX_PASSWORD_LENGTH)],
+        grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    ) -> None:
+        self.username = username
+        self.password = password
+
+
+@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429, 503))
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Depends()],
     request: Request,
     response: Response,
     session: SessionDep,
@@ -47,7 +62,7 @@ async def login(
     signed_in = await service.sign_in(
         session,
         limiter,
-        limit=settings.login_failures_limit,
+        limits=service.LoginLimits.from_settings(settings),
         address=client_address(request),
         email=form.username,
         password=form.password,
@@ -63,6 +78,35 @@ async def login(
 async def logout(session: SessionDep, user: CurrentUser, token: BearerToken) -> None:
     """Revoke the token of this request; other sessions of the user stay logged in."""
     await tokens.revoke_token(session, token)
+
+
+@router.post(
+    "/auth/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(401, 422, 429, 503),
+)
+async def change_password(
+    body: PasswordChange,
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    token: BearerToken,
+    limiter: Limiter,
+) -> None:
+    """Change your password (the current one is needed); your other sessions are logged out.
+
+    A wrong current password is a 422 and counts as a failed login (the same limits).
+    """
+    await service.change_password(
+        session,
+        limiter,
+        limits=service.LoginLimits.from_settings(request.app.state.settings),
+        address=client_address(request),
+        user=user,
+        token=token,
+        current=body.current_password,
+        new=body.new_password,
+    )
 
 
 @router.get("/auth/me", response_model=UserRead, responses=problems(401))

@@ -34,6 +34,8 @@ class TokenRead(Schema):
 class UserCreate(Schema):
     """A new staff member of the caller's organization."""
 
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     email: str = Field(max_length=320, pattern=EMAIL_PATTERN, examples=["sam@clinic.example"])
     password: str = Field(
         min_length=MIN_PASSWORD_LENGTH,
@@ -46,9 +48,24 @@ class UserCreate(Schema):
 class UserUpdate(Schema):
     """A change of role or of active state; a field left out (or null) stays as it is."""
 
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     role: Role | None = None
     is_active: bool | None = Field(
         None, description="false logs the user out everywhere and refuses new logins."
+    )
+
+
+class PasswordChange(Schema):
+    """Your current password and the new one."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; stored only as argon2id.",
     )
 
 

@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts import passwords, tokens
 from app.accounts.models import ADMIN, ROLES, Organization, User, UserToken
+from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
-from app.ratelimit import FailureLimiter
+from app.ratelimit import Bucket, FailureLimiter, account_key, address_key
+from app.security import hash_token
 
 # One message for every failure, so a caller cannot tell which emails have accounts.
 LOGIN_FAILED = "The email or password is wrong, or the account is deactivated."
@@ -52,7 +54,9 @@ async def create_user(
         "A user with this email exists.",
         errors=[{"pointer": "#/email", "detail": "This email is already in use."}],
     )
-    if await _user_by_email(session, email) is not None:
+    # Only this organization's staff count: whether another organization has the email is
+    # none of this admin's business, so the answer never depends on it.
+    if await _user_by_email(session, email, organization_id) is not None:
         raise taken
     user = User(
         organization_id=organization_id,
@@ -68,13 +72,13 @@ async def create_user(
     return user
 
 
-def _check_new_user(password: str, role: str) -> None:
+def _check_new_user(password: str, role: str, pointer: str = "#/password") -> None:
     """The rules the API schema also states, for callers that bypass it (the CLI)."""
     errors = []
     if not passwords.MIN_PASSWORD_LENGTH <= len(password) <= passwords.MAX_PASSWORD_LENGTH:
         errors.append(
             {
-                "pointer": "#/password",
+                "pointer": pointer,
                 "detail": f"Use {passwords.MIN_PASSWORD_LENGTH} to "
                 f"{passwords.MAX_PASSWORD_LENGTH} characters.",
             }
@@ -85,17 +89,32 @@ def _check_new_user(password: str, role: str) -> None:
         raise InvalidInput("The new user is invalid.", errors=errors)
 
 
-async def _user_by_email(session: AsyncSession, email: str) -> User | None:
-    statement = select(User).where(User.email == email)
+async def _user_by_email(
+    session: AsyncSession, email: str, organization_id: uuid.UUID
+) -> User | None:
+    statement = select(User).where(User.email == email, User.organization_id == organization_id)
     return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def authenticate_password(session: AsyncSession, email: str, password: str) -> User:
-    """The active user with this email and password, or 401 (the same 401 for every reason)."""
-    user = await _user_by_email(session, normalize_email(email))
-    # Verified even when there is no such user: see app/accounts/passwords.py.
-    matches = await passwords.verify_password(password, user.password_hash if user else None)
-    if user is None or not matches or not user.is_active:
+    """The active user with this email and password, or 401 (the same 401 for every reason).
+
+    An email may have an account in several organizations: the password is verified against
+    each (all of them, so the time does not tell which matched), and the oldest account it
+    opens is the one signed in. With none, a dummy hash is verified (app/accounts/passwords.py).
+    """
+    statement = (
+        select(User).where(User.email == normalize_email(email)).order_by(User.created_at, User.id)
+    )
+    candidates: list[User | None] = list((await session.execute(statement)).scalars().all())
+    user: User | None = None
+    for candidate in candidates or [None]:
+        matches = await passwords.verify_password(
+            password, candidate.password_hash if candidate else None
+        )
+        if matches and candidate is not None and candidate.is_active and user is None:
+            user = candidate
+    if user is None:
         raise Unauthorized(LOGIN_FAILED)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = await passwords.hash_password(password)
@@ -112,27 +131,105 @@ class SignIn:
     lifetime: timedelta
 
 
+@dataclass(frozen=True)
+class LoginLimits:
+    """Wrong passwords allowed per account and address, per address, and per account."""
+
+    account_at_address: str
+    address: str
+    account: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginLimits:
+        """The limits ATTUNE_LOGIN_*FAILURES_LIMIT set."""
+        return cls(
+            account_at_address=settings.login_failures_limit,
+            address=settings.login_address_failures_limit,
+            account=settings.login_account_failures_limit,
+        )
+
+    def buckets(self, address: str, email: str) -> list[Bucket]:
+        """The three counts one attempt from `address` for `email` goes into."""
+        where, who = address_key(address), account_key(email)
+        return [
+            Bucket(self.account_at_address, ("login", who, where)),
+            Bucket(self.address, ("login-address", where)),
+            Bucket(self.account, ("login-account", who)),
+        ]
+
+
 async def sign_in(
     session: AsyncSession,
     limiter: FailureLimiter,
     *,
-    limit: str,
+    limits: LoginLimits,
     address: str,
     email: str,
     password: str,
     lifetime: timedelta,
 ) -> SignIn:
-    """Staff sign-in, for the API and the console alike: limit, verify, issue a token."""
-    key = ("login", address)
-    # Checked before verifying, so a refused address costs no argon2 work.
-    await limiter.check(limit, *key)
+    """Staff sign-in, for the API and the console alike: limit, verify, issue a token.
+
+    The attempt is counted *before* the password is verified (atomically, so concurrent
+    guesses cannot all get through) and uncounted when it succeeds. It is counted for the
+    account at this address (a typo-prone person locks only themself out, only here), for
+    the address over all accounts (spraying) and for the account over all addresses
+    (distributed guessing); the last two allow more, so other people's failures on a shared
+    network do not stop a right password until they look like an attack.
+    """
+    reservation = await limiter.reserve(*limits.buckets(address, email))
     try:
         user = await authenticate_password(session, email, password)
     except Unauthorized:
-        await limiter.fail(limit, *key)
+        raise  # a failure: it stays counted
+    except BaseException:
+        await reservation.release()
         raise
+    await reservation.release()
     token = await tokens.issue_token(session, user, lifetime)
     return SignIn(user=user, token=token, lifetime=lifetime)
+
+
+async def change_password(
+    session: AsyncSession,
+    limiter: FailureLimiter,
+    *,
+    limits: LoginLimits,
+    address: str,
+    user: User,
+    token: str,
+    current: str,
+    new: str,
+) -> None:
+    """A staff member's new password, given the current one; their other tokens stop working.
+
+    A wrong current password counts as a failed sign-in, so a stolen token cannot be used to
+    guess the password any faster than the sign-in form allows.
+    """
+    _check_new_user(new, user.role, pointer="#/new_password")
+    reservation = await limiter.reserve(*limits.buckets(address, user.email))
+    try:
+        matches = await passwords.verify_password(current, user.password_hash)
+    except BaseException:
+        await reservation.release()
+        raise
+    if not matches:
+        raise InvalidInput(
+            "The current password is wrong.",
+            errors=[{"pointer": "#/current_password", "detail": "This is not your password."}],
+        )
+    await reservation.release()
+    user.password_hash = await passwords.hash_password(new)
+    await session.execute(
+        update(UserToken)
+        .where(
+            UserToken.user_id == user.id,
+            UserToken.revoked_at.is_(None),
+            UserToken.token_hash != hash_token(token),
+        )
+        .values(revoked_at=utcnow())
+    )
+    await session.flush()
 
 
 async def list_users(session: AsyncSession, organization_id: uuid.UUID) -> list[User]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from app.questionnaires.model import SEMVER, SLUG
 from app.scoring.change import Change
@@ -17,6 +17,9 @@ QuestionnaireId = Annotated[str, Field(pattern=SLUG, examples=["window-of-tolera
 Version = Annotated[str, Field(pattern=SEMVER, examples=["1.0.0"])]
 #: item id -> the value of the chosen option. Strict: "3" and true are not answers.
 Answers = dict[Annotated[str, Field(max_length=64)], StrictInt]
+#: The range of a plausible `answered_at`: Attune did not exist before, and clocks drift a little.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class Schema(BaseModel):
@@ -30,6 +33,7 @@ class AssessmentCreate(Schema):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [{"questionnaire_id": "three-item-loneliness", "answers": {"left-out": 1}}]
         },
@@ -42,6 +46,8 @@ class AssessmentCreate(Schema):
 
 class AnswersUpdate(Schema):
     """Answers to add or change; `null` removes an answer. Other answers are kept."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     answers: dict[Annotated[str, Field(max_length=64)], StrictInt | None] = Field(
         min_length=1, max_length=500, examples=[{"hyper_1": 3, "hypo_2": None}]
@@ -110,6 +116,7 @@ class SubmissionCreate(Schema):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {
@@ -122,11 +129,33 @@ class SubmissionCreate(Schema):
         },
     )
 
-    id: uuid.UUID = Field(description="Made by the client; a retry sends the same id.")
+    # JSON has no UUID or time type: these two are strings, parsed (strict=False).
+    id: uuid.UUID = Field(
+        strict=False, description="Made by the client; a retry sends the same id."
+    )
     questionnaire_id: QuestionnaireId
     version: Version | None = Field(None, description="A published version; latest if absent.")
     answers: Answers = Field(min_length=1, max_length=500)
-    answered_at: AwareDatetime = Field(description="When the person finished, with a time zone.")
+    answered_at: AwareDatetime = Field(
+        strict=False,
+        description="When the person finished, with a time zone: not before 2000, not later "
+        "than now (allowing five minutes of clock skew).",
+    )
+
+    @field_validator("answered_at")
+    @classmethod
+    def _plausible_time(cls, value: datetime) -> datetime:
+        now = datetime.now(UTC)
+        # The year first: converting 0001-01-01T00:00+14:00 to UTC would overflow.
+        if value.year < EARLIEST.year:
+            raise ValueError("must be a time since 2000")
+        if value.year > now.year + 1:
+            raise ValueError("must not be in the future")
+        if value.astimezone(UTC) < EARLIEST:
+            raise ValueError("must be a time since 2000")
+        if value.astimezone(UTC) > now + CLOCK_SKEW:
+            raise ValueError("must not be in the future")
+        return value
 
 
 class SubmissionRead(Schema):

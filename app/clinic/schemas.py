@@ -27,11 +27,13 @@ class Schema(BaseModel):
 class ClientCreate(Schema):
     """A new client: a label of the therapist's choosing, optionally an email."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
     label: str = Field(min_length=1, max_length=200, examples=["J. (Tuesdays)"])
     email: str | None = Field(None, max_length=320, pattern=EMAIL)
     therapist_id: uuid.UUID | None = Field(
-        None, description="Admins only: the therapist of the organization who sees this client."
+        None,
+        strict=False,  # JSON has no UUID type: a string it is
+        description="Admins only: the therapist of the organization who sees this client.",
     )
 
 
@@ -57,6 +59,8 @@ class ClientPage(Schema):
 
 class InvitationCreate(Schema):
     """Which questionnaires to send, for how long, and whether the client sees feedback."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     questionnaires: list[str] = Field(
         min_length=1, max_length=10, examples=[["window-of-tolerance", "connection"]]
@@ -168,6 +172,8 @@ class Acknowledgement(Schema):
 
 class WebhookUpdate(Schema):
     """Where to send events: https, or http to this machine for development."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     url: str = Field(max_length=2000, examples=["https://clinic.example/attune-events"])
 

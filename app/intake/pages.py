@@ -91,6 +91,10 @@ _EN = {
     ),
     "problem_title": "Something went wrong",
     "problem_body": "Your answers may not have been saved. Please go back and try again.",
+    "unavailable_title": "This page is briefly unavailable",
+    "unavailable_body": (
+        "Please try again in a minute or two. The answers you saved before are kept."
+    ),
 }
 
 _ES = {
@@ -147,6 +151,10 @@ _ES = {
     "problem_title": "Algo salió mal",
     "problem_body": "Puede que tus respuestas no se hayan guardado. Vuelve atrás e inténtalo "
     "de nuevo.",
+    "unavailable_title": "Esta página no está disponible por un momento",
+    "unavailable_body": (
+        "Inténtalo de nuevo en un minuto o dos. Las respuestas que guardaste se conservan."
+    ),
 }
 
 STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
@@ -316,8 +324,22 @@ _MESSAGE_LINES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "missing": ("missing_body",),
         "wait": ("wait_body",),
         "problem": ("problem_body",),
+        "unavailable": ("unavailable_body",),
     }
 )
 _MESSAGE_TITLES = MappingProxyType(
     {"used": "gone", "expired": "gone", "revoked": "gone", "conflict": "gone"}
 )
+
+
+def status_page(status_code: int, locale: str, retry_after: int | None = None) -> HTMLResponse:
+    """The page for an error known only by its status: a pause, a missing link, or a problem."""
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
+    if status_code == 429:
+        minutes = str(max(1, ((retry_after or 60) + 59) // 60))
+        return message_page("wait", locale, 429, headers, minutes=minutes)
+    if status_code == 404:
+        return message_page("missing", locale, 404)
+    if status_code == 503:
+        return message_page("unavailable", locale, 503, headers)
+    return message_page("problem", locale, status_code, headers)

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from app.clinic.models import Client, Invitation
 from app.db import SessionDep
-from app.errors import AppError, Conflict, Gone, InvalidInput, NotFound, TooManyRequests
+from app.errors import AppError, Conflict, Gone, InvalidInput, NotFound
 from app.i18n import negotiate_locale
 from app.intake import service
 from app.intake.pages import (
@@ -29,10 +29,11 @@ from app.intake.pages import (
     form_page,
     message_page,
     page_url,
+    status_page,
 )
 from app.intake.service import MissingAnswers, Part
 from app.questionnaires.dependencies import LangQuery, RegistryDep, locales_wanted
-from app.ratelimit import Limiter, client_address
+from app.ratelimit import Bucket, Limiter, address_key, client_address
 
 router = APIRouter(prefix="/intake", tags=["intake"], include_in_schema=False)
 
@@ -154,30 +155,31 @@ async def _submit(
 async def _open(
     request: Request, session: SessionDep, limiter: Limiter, token: str
 ) -> tuple[Invitation, Client]:
-    """The live invitation of the link; an unknown token counts against the address."""
-    settings = request.app.state.settings
-    address = client_address(request)
-    await limiter.check(settings.token_failures_limit, "intake-token", address)
+    """The live invitation of the link; an unknown token counts against the address.
+
+    A link's own token is looked up first and never counted: it works however many wrong
+    ones others sent from the same address (a clinic's Wi-Fi), and while the counting Redis
+    is down. That is safe because tokens are 256 random bits, which no number of tries
+    guesses; the count only stops an address from hammering the database with guesses.
+    """
     try:
         return await service.open_invitation(session, token)
     except NotFound:
-        await limiter.fail(settings.token_failures_limit, "intake-token", address)
+        settings = request.app.state.settings
+        bucket = Bucket(
+            settings.token_failures_limit, ("intake-token", address_key(client_address(request)))
+        )
+        await limiter.reserve(bucket)  # 429 once the address has used up its failures
         raise
 
 
 def _error_page(error: AppError, locale: str) -> Response:
     """A kind page for an error: what happened and what to do, never who is to blame."""
-    if isinstance(error, TooManyRequests):
-        minutes = str(max(1, (error.retry_after + 59) // 60))
-        headers = {"Retry-After": str(error.retry_after)}
-        return message_page("wait", locale, 429, headers, minutes=minutes)
     if isinstance(error, Gone):
         return message_page(error.extensions.get("reason", "used"), locale, 410)
     if isinstance(error, Conflict):
         return message_page("conflict", locale, 409)
-    if isinstance(error, NotFound):
-        return message_page("missing", locale, 404)
-    return message_page("problem", locale, error.status)
+    return status_page(error.status, locale, getattr(error, "retry_after", None))
 
 
 def _answers(form: Mapping[str, object], part: Part) -> dict[str, int | None]:

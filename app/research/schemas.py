@@ -15,7 +15,7 @@ FinerTime = Literal["week", "month", "days_since_first"]
 class StudyCreate(BaseModel):
     """A new study: its name is what exports refer to (`?study=`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^\S(.*\S)?$")
 
@@ -37,7 +37,7 @@ class DesignationUpdate(BaseModel):
     """An admin's determination: a limited data set or expert-determined study may carry
     one finer time element; `none` keeps the Safe Harbor year only."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     designation: Designation
     finer_time: FinerTime | None = None

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
 from app.db import SessionDep
 from app.problems import problems
+from app.ratelimit import Bucket, Limiter, address_key, client_address
 from app.respondents import service
 from app.respondents.dependencies import CurrentRespondent
 from app.respondents.schemas import (
@@ -24,12 +25,21 @@ router = APIRouter(prefix="/v1", tags=["respondents"])
     "/respondents",
     status_code=status.HTTP_201_CREATED,
     response_model=RespondentCreated,
-    responses=problems(413, 422),
+    responses=problems(413, 422, 429, 503),
 )
 async def create_respondent(
-    body: RespondentCreate, response: Response, session: SessionDep
+    body: RespondentCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    limiter: Limiter,
 ) -> RespondentCreated:
-    """Create an anonymous respondent for an app install. The token is shown only this once."""
+    """Create an anonymous respondent for an app install. The token is shown only this once.
+
+    Each address may create `ATTUNE_RESPONDENT_CREATION_LIMIT` (generous: an install makes one).
+    """
+    limit = request.app.state.settings.respondent_creation_limit
+    await limiter.reserve(Bucket(limit, ("respondents", address_key(client_address(request)))))
     respondent, token = await service.create_respondent(
         session, locale=body.locale, research_consent=body.research_consent
     )

@@ -20,6 +20,8 @@ class Schema(BaseModel):
 class RespondentCreate(Schema):
     """An anonymous respondent; nothing here identifies a person."""
 
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     locale: str | None = Field(None, pattern=LOCALE, examples=["es"])
     research_consent: bool = Field(
         False, description="Whether scores may be used, anonymized, for research."
@@ -38,6 +40,8 @@ class RespondentCreated(Schema):
 
 class ConsentUpdate(Schema):
     """Give or withdraw consent to research use of future and past scores."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     research: bool
 

@@ -60,6 +60,28 @@ async def test_a_taken_email_is_409_naming_the_field_and_changes_nothing(
     assert await snapshot(app) == before
 
 
+async def test_an_email_used_elsewhere_gets_the_same_answer_as_a_new_one(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    auth, organization_id = await _admin(app, client)
+    await new_user(app, "taken@other.test", role="therapist", password="their own password")
+    elsewhere = await _create(client, auth, "taken@other.test")
+    fresh = await _create(client, auth, "fresh@clinic.test")
+    assert elsewhere.status_code == fresh.status_code == 201, elsewhere.text
+    assert set(elsewhere.json()) == set(fresh.json())
+    assert elsewhere.json()["organization_id"] == str(organization_id)
+    # Each account signs in with its own password; the other organization's is untouched.
+    ours = await login(client, "taken@other.test", PASSWORD)
+    theirs = await login(client, "taken@other.test", "their own password")
+    assert ours.status_code == theirs.status_code == 200
+    me = await client.get(
+        "/v1/auth/me", headers={"Authorization": f"Bearer {ours.json()['access_token']}"}
+    )
+    assert me.json()["id"] == elsewhere.json()["id"]
+    again = await _create(client, auth, "taken@other.test")  # in this organization: 409
+    assert again.status_code == 409
+
+
 async def test_a_short_password_or_unknown_role_is_422(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from tests.api.answering import answer_all, questionnaire
-from tests.conftest import count
+from tests.conftest import count, snapshot
 
 
 def _submission(definition: dict[str, Any], position: int = 0, **extra: Any) -> dict[str, Any]:
@@ -82,3 +84,37 @@ async def test_answered_at_needs_a_time_zone(
     response = await client.post("/v1/submissions", json=body, headers=auth)
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"] == "#/answered_at"
+
+
+@pytest.mark.parametrize(
+    "answered_at",
+    [
+        "0001-01-01T00:00:00+14:00",  # before year 1 in UTC: used to overflow into a 500
+        "9999-12-31T23:59:59-12:00",  # after year 9999 in UTC: the same
+        "1999-12-31T23:59:59Z",
+        "2000-01-01T05:00:00+06:00",  # 1999 in UTC
+        "in an hour",
+    ],
+)
+async def test_an_implausible_answered_at_is_a_422(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str], answered_at: str
+) -> None:
+    if answered_at == "in an hour":
+        answered_at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    body = _submission(await questionnaire(client, "connection"), answered_at=answered_at)
+    before = await snapshot(app)
+    response = await client.post("/v1/submissions", json=body, headers=auth)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["pointer"] for e in response.json()["errors"]] == ["#/answered_at"]
+    assert await snapshot(app) == before
+
+
+async def test_a_time_just_now_or_in_2000_is_accepted(
+    client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    definition = await questionnaire(client, "connection")
+    for answered_at in ("2000-01-01T00:00:00Z", datetime.now(UTC).isoformat()):
+        body = _submission(definition, answered_at=answered_at)
+        response = await client.post("/v1/submissions", json=body, headers=auth)
+        assert response.status_code == 201, response.text

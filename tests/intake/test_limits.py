@@ -1,4 +1,5 @@
-"""Guessing intake links: wrong tokens are counted per address and then refused with 429."""
+"""Guessing intake links: wrong tokens are counted per address, then refused with 429; a
+link's own token is never refused for other people's guesses."""
 
 from __future__ import annotations
 
@@ -31,5 +32,7 @@ async def test_too_many_wrong_tokens_are_refused_with_retry_after(
     assert 0 < int(refused.headers["retry-after"]) <= 15 * 60
     assert "Please wait a little" in refused.text
     assert refused.headers["cache-control"] == "no-store"
-    # The address is paused, the right link included, until the window passes.
-    assert (await client.get(link.url)).status_code == 429
+    # Only guesses are paused: the link's own token still opens its form from this address.
+    assert (await client.get(link.url)).status_code == 200
+    assert (await client.post(link.url, data={"action": "save"})).status_code == 303
+    assert (await client.get("/intake/ati_wrong-guess-5")).status_code == 429

@@ -126,6 +126,9 @@ ROLE_ROWS: dict[Route, Row] = {
     ("DELETE", "/v1/me"): row(RESPONDENT),
     ("GET", "/v1/auth/me"): Row(STAFF),
     ("POST", "/v1/auth/logout"): Row(STAFF),
+    ("POST", "/v1/auth/password"): Row(
+        STAFF, body={"current_password": "not the password", "new_password": "a long password"}
+    ),
     ("GET", "/v1/users"): row(ADMIN),
     ("POST", "/v1/users"): row(
         ADMIN, body={"email": "new@clinic.test", "password": "a long password", "role": THERAPIST}
