@@ -171,7 +171,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                     if code[0] in "45" and "content" in response:
                         response["content"] = {PROBLEM_JSON: problem}
                 if route != "/healthz":  # everything else needs the database
-                    operation["responses"].setdefault("503", unavailable_response(problem))
+                    # Replaces a 503 a route declared itself, so each one names Retry-After.
+                    operation["responses"]["503"] = unavailable_response(problem)
                 if "requestBody" in operation:
                     # FastAPI refuses a body it cannot decode (not UTF-8) with a 400 itself.
                     operation["responses"].setdefault(
