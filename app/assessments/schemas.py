@@ -142,6 +142,14 @@ class SubmissionCreate(Schema):
         "than now (allowing five minutes of clock skew).",
     )
 
+    @field_validator("answered_at", mode="before")
+    @classmethod
+    def _time_as_text(cls, value: object) -> object:
+        # Lax parsing (strict=False) would also take a number as Unix time.
+        if not isinstance(value, str | datetime):
+            raise ValueError("must be an ISO 8601 time as a string")
+        return value
+
     @field_validator("answered_at")
     @classmethod
     def _plausible_time(cls, value: datetime) -> datetime:

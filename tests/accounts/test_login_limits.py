@@ -38,6 +38,20 @@ def client_at(app: FastAPI, address: str, **headers: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://attune.test", headers=headers)
 
 
+async def occupy(pool: passwords.HashPool, release: threading.Event) -> asyncio.Task[bool]:
+    """Keep the pool's one thread busy until `release` is set; returns once it is busy."""
+    loop = asyncio.get_running_loop()
+    busy = asyncio.Event()
+
+    def hold() -> bool:
+        loop.call_soon_threadsafe(busy.set)
+        return release.wait()
+
+    blocker = asyncio.create_task(pool.run(hold))
+    await busy.wait()
+    return blocker
+
+
 async def test_concurrent_wrong_passwords_cannot_exceed_the_limit(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
@@ -123,7 +137,7 @@ async def test_hashing_has_its_own_pool_and_never_takes_the_default_one(
     pool = passwords.hash_pool()
     assert pool.workers == 1
     release = threading.Event()
-    blocker = asyncio.create_task(pool.run(release.wait))
+    blocker = await occupy(pool, release)
     logins = [
         asyncio.create_task(login(client, f"nobody{n}@clinic.test", "whatever it is"))
         for n in range(20)
@@ -146,10 +160,9 @@ async def test_hashing_has_its_own_pool_and_never_takes_the_default_one(
 async def test_beyond_the_hashing_queue_a_sign_in_is_refused_at_once(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    passwords.use_pool(passwords.HashPool(workers=1, queue=0))
+    pool = passwords.use_pool(passwords.HashPool(workers=1, queue=0))
     release = threading.Event()
-    blocker = asyncio.create_task(passwords.hash_pool().run(release.wait))
-    await asyncio.sleep(0)  # let it take the one place
+    blocker = await occupy(pool, release)
     try:
         refused = await login(client, EMAIL, PASSWORD)
     finally:

@@ -94,10 +94,11 @@ async def test_answered_at_needs_a_time_zone(
         "1999-12-31T23:59:59Z",
         "2000-01-01T05:00:00+06:00",  # 1999 in UTC
         "in an hour",
+        1700000000,  # a number is not a time, even one that reads as Unix seconds
     ],
 )
 async def test_an_implausible_answered_at_is_a_422(
-    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str], answered_at: str
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str], answered_at: str | int
 ) -> None:
     if answered_at == "in an hour":
         answered_at = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
