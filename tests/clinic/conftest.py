@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import queue
 import threading
 import time
 import uuid
@@ -86,6 +88,12 @@ class Receiver:
     secret: str = ""
     statuses: list[int] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
+    #: each request's Attune-Delivery as it arrives, for a test to wait on (`arrival`)
+    arrivals: queue.Queue[str] = field(default_factory=queue.Queue)
+
+    async def arrival(self) -> str:
+        """Wait for the next request and return its delivery id (fails after 30 s)."""
+        return await asyncio.to_thread(self.arrivals.get, timeout=30)
 
 
 def signed_as_documented(secret: str, header: str, body: bytes) -> bool:
@@ -110,6 +118,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_response(status if genuine else 401)
             self.send_header("Content-Length", "0")
             self.end_headers()
+            receiver.arrivals.put(self.headers.get("Attune-Delivery", ""))
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the test reads what was received instead."""
