@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import queue
@@ -90,6 +91,8 @@ class Receiver:
     received: list[dict[str, Any]] = field(default_factory=list)
     #: each request's Attune-Delivery as it arrives, for a test to wait on (`arrival`)
     arrivals: queue.Queue[str] = field(default_factory=queue.Queue)
+    #: while set and not released, requests are received but not answered yet
+    hold: threading.Event | None = None
 
     async def arrival(self) -> str:
         """Wait for the next request and return its delivery id (fails after 30 s)."""
@@ -115,10 +118,18 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             )
             receiver.received.append({"headers": dict(self.headers), "body": body})
             status = receiver.statuses.pop(0) if genuine and receiver.statuses else 200
-            self.send_response(status if genuine else 401)
+            if receiver.hold is None:
+                self._answer(status if genuine else 401)
+            receiver.arrivals.put(self.headers.get("Attune-Delivery", ""))
+            if receiver.hold is not None:
+                receiver.hold.wait(timeout=30)
+                with contextlib.suppress(OSError):  # the sender may have gone meanwhile
+                    self._answer(status if genuine else 401)
+
+        def _answer(self, status: int) -> None:
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
-            receiver.arrivals.put(self.headers.get("Attune-Delivery", ""))
 
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: the test reads what was received instead."""
@@ -137,6 +148,8 @@ def receiver() -> Iterator[Receiver]:
     try:
         yield state
     finally:
+        if state.hold is not None:
+            state.hold.set()
         server.shutdown()
         server.server_close()
         thread.join()
