@@ -91,7 +91,7 @@ class Receiver:
     received: list[dict[str, Any]] = field(default_factory=list)
     #: each request's Attune-Delivery as it arrives, for a test to wait on (`arrival`)
     arrivals: queue.Queue[str] = field(default_factory=queue.Queue)
-    #: while set and not released, requests are received but not answered yet
+    #: an Event: requests are received but answered only once it is set (None: at once)
     hold: threading.Event | None = None
 
     async def arrival(self) -> str:
