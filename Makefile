@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate load run test fuzz lint bench bench-export bench-load clean
+.PHONY: help install migrate load run test fuzz mutate lint bench bench-export bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -34,6 +34,11 @@ test: install ## set up everything, then run the whole test suite
 fuzz: install ## fuzz every operation as every role, far longer than CI (ATTUNE_FUZZ_EXAMPLES)
 	ATTUNE_FUZZ_EXAMPLES=$${ATTUNE_FUZZ_EXAMPLES:-200} ATTUNE_FUZZ_RANDOM=$${ATTUNE_FUZZ_RANDOM:-1} \
 		$(BIN)/pytest tests/security/test_fuzz.py $(PYTEST_ARGS)
+
+mutate: install ## mutation testing of app/scoring and app/research: the score per package
+	rm -rf mutants && mkdir mutants
+	$(BIN)/mutmut run > mutants/run.log 2>&1 || { tail -40 mutants/run.log; exit 1; }
+	$(BIN)/python .ci/mutation_score.py $(MUTATE_ARGS)
 
 lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check app tests bench

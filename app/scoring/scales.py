@@ -106,8 +106,9 @@ def _tally(scale: Scale, item_scores: Mapping[str, int]) -> _Tally:
 def _is_insufficient(scale: Scale, tally: _Tally, trace: list[TraceStep]) -> bool:
     """Whether too few items are answered; says why in the trace when so."""
     share = tally.answered / tally.total
-    # Compare the share itself, not `answered >= total * min_answered`: 4 / 5 is the same float
-    # as 0.8, whereas 0.7 * 10 is 7.000000000000001 and would wrongly fail 7 of 10.
+    # Compare the share itself, not `answered >= total * min_answered`: a division is rounded
+    # to the float nearest the exact fraction, as the literal is, so 7 / 25 is the same float
+    # as 0.28, whereas 25 * 0.28 is 7.000000000000001 and would wrongly fail 7 of 25.
     if share < scale.min_answered:
         why = f"below the required {format_number(scale.min_answered * 100)} %"
     elif not scale.prorate and tally.missing:

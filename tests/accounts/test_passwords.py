@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import threading
 
+import pytest
 from argon2 import PasswordHasher
 
 from app.accounts import passwords
+from tests.accounts.hashers import CountingHasher, parameters
 
 
 async def test_hashes_are_argon2id_and_verify() -> None:
@@ -35,19 +37,43 @@ def test_weaker_parameters_need_a_rehash() -> None:
     assert passwords.needs_rehash(weak)
 
 
-async def test_hashing_does_not_block_the_event_loop() -> None:
-    ticks = 0
+class GatedHasher(PasswordHasher):
+    """The real hasher, held inside `hash` until the event loop lets it go."""
 
-    async def tick() -> None:
-        nonlocal ticks
-        while True:
-            await asyncio.sleep(0.005)
-            ticks += 1
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.loop = loop
+        self.started = asyncio.Event()
+        self.release = threading.Event()
 
-    ticker = asyncio.create_task(tick())
-    started = time.perf_counter()
-    await passwords.hash_password("correct horse battery")
-    elapsed = time.perf_counter() - started
-    ticker.cancel()
-    # Had the hash run on the loop, the ticker could not have run while it was computed.
-    assert ticks >= max(2, int(elapsed / 0.005) // 3), (ticks, elapsed)
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.loop.call_soon_threadsafe(self.started.set)
+        # Only the event loop sets `release`: were this running on the loop, nothing could,
+        # and the wait would give up (a failure, not a way to synchronize).
+        if not self.release.wait(timeout=30):
+            raise AssertionError("the hash ran on the event loop, which it blocked")
+        return super().hash(password, salt=salt)
+
+
+async def test_hashing_does_not_block_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    gated = GatedHasher(asyncio.get_running_loop())
+    monkeypatch.setattr(passwords, "_hasher", gated)
+    hashing = asyncio.create_task(passwords.hash_password("correct horse battery"))
+    # The loop runs this while the hash is under way in its worker thread.
+    await gated.started.wait()
+    assert not hashing.done()
+    gated.release.set()
+    assert await passwords.verify_password("correct horse battery", await hashing)
+
+
+async def test_no_hash_costs_one_verification_at_todays_parameters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = await passwords.hash_password("correct horse battery")
+    counting = CountingHasher()
+    monkeypatch.setattr(passwords, "_hasher", counting)
+    for stored in (real, None, "!unusable"):
+        counting.verified.clear()
+        assert not await passwords.verify_password("a wrong password", stored)
+        argon2 = [h for h in counting.verified if h.startswith("$argon2")]
+        assert [parameters(h) for h in argon2] == [parameters(real)], stored

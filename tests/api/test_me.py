@@ -5,15 +5,20 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from app.questionnaires.model import Definition
+from app.questionnaires.registry import Registry
+from app.questionnaires.service import record_definitions
 from tests.api.answering import answer_all, questionnaire, start, submit
 from tests.conftest import count
 
 
 async def _offline(
     client: httpx.AsyncClient, auth: dict[str, str], qid: str, position: int, day: int
-) -> None:
+) -> str:
+    """Submit an answer to every item at `position`, answered on that day; the assessment id."""
     definition = await questionnaire(client, qid)
     response = await client.post(
         "/v1/submissions",
@@ -26,14 +31,15 @@ async def _offline(
         headers=auth,
     )
     assert response.status_code == 201, response.text
+    assessment_id: str = response.json()["assessment"]["id"]
+    return assessment_id
 
 
 async def test_history_pages_newest_first_without_gaps(
     client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
-    for day in (1, 2, 3):
-        await _offline(client, auth, "connection", 0, day)
-    await start(client, auth)
+    made = [await _offline(client, auth, "connection", 0, day) for day in (1, 2, 3)]
+    made.append((await start(client, auth))["id"])
     seen: list[str] = []
     cursor = None
     while True:
@@ -43,8 +49,9 @@ async def test_history_pages_newest_first_without_gaps(
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert len(seen) == len(set(seen)) == 4
+    assert seen == made[::-1]  # the one started last comes first
     submitted = await client.get("/v1/me/assessments?status=submitted", headers=auth)
+    assert [i["assessment_id"] for i in submitted.json()["items"]] == made[2::-1]
     assert [i["status"] for i in submitted.json()["items"]] == ["submitted"] * 3
     assert all(i["scores"] for i in submitted.json()["items"])
 
@@ -59,7 +66,7 @@ async def test_history_limits(client: httpx.AsyncClient, auth: dict[str, str]) -
 
 
 async def test_trend_shows_each_score_and_the_change(
-    client: httpx.AsyncClient, auth: dict[str, str]
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     await _offline(client, auth, "window-of-tolerance", 0, 2)
     await _offline(client, auth, "window-of-tolerance", -1, 1)
@@ -75,13 +82,49 @@ async def test_trend_shows_each_score_and_the_change(
     assert (
         change["change"]["difference"] == trend["points"][1]["score"] - trend["points"][0]["score"]
     )
-    if scale["reliability"] is None:
-        assert change["change"]["basis"] == "raw"
-        assert change["change"]["note"]
+    # Original items: no published figures, so the raw change and the scale's own note.
+    assert scale["reliability"] is None
+    model = app.state.registry.get("window-of-tolerance").scale(scale["id"])
+    assert change["change"]["note"] == model.reliability_note["en"]
+    assert (change["change"]["basis"], change["change"]["rci"]) == ("raw", None)
+    assert change["change"]["reliable"] is None
     unknown = await client.get(
         "/v1/me/trends?questionnaire=window-of-tolerance&scale=nope", headers=auth
     )
     assert unknown.status_code == 404
+
+
+async def test_trend_with_published_figures_gives_the_reliable_change(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    # No built-in scale publishes SD and r yet: serve a later version of one that does.
+    registry = app.state.registry
+    data = registry.get("three-item-loneliness").model_dump(mode="json", by_alias=True)
+    data["version"] = "99.0.0"
+    data["scales"][0]["reliability"] = {"sd": 1.5, "r": 0.8, "source": "test figures"}
+    figured = Definition.model_validate(data)
+    app.state.registry = Registry([*registry.all(), figured], registry.concepts, registry.support)
+    async with app.state.sessionmaker.begin() as session:
+        await record_definitions(session, app.state.registry)
+
+    lowest = await _offline(client, auth, "three-item-loneliness", 0, 1)
+    highest = await _offline(client, auth, "three-item-loneliness", -1, 2)
+    response = await client.get(
+        "/v1/me/trends?questionnaire=three-item-loneliness&scale=loneliness", headers=auth
+    )
+
+    assert response.status_code == 200, response.text
+    trend = response.json()
+    assert [(p["assessment_id"], p["questionnaire_version"]) for p in trend["points"]] == [
+        (lowest, "99.0.0"),
+        (highest, "99.0.0"),
+    ]
+    (change,) = trend["changes"]
+    # 3 -> 9: 6 / (sqrt(2) * 1.5 * sqrt(0.2)) = 6 / 0.94868 = 6.3246
+    assert change["change"]["basis"] == "rci"
+    assert change["change"]["difference"] == 6
+    assert change["change"]["rci"] == pytest.approx(6.3246, abs=1e-4)
+    assert (change["change"]["reliable"], change["change"]["direction"]) == (True, "up")
 
 
 async def test_consent_is_recorded_with_each_result(

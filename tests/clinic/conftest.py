@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
+import queue
 import threading
 import time
 import uuid
@@ -86,6 +89,14 @@ class Receiver:
     secret: str = ""
     statuses: list[int] = field(default_factory=list)
     received: list[dict[str, Any]] = field(default_factory=list)
+    #: each request's Attune-Delivery as it arrives, for a test to wait on (`arrival`)
+    arrivals: queue.Queue[str] = field(default_factory=queue.Queue)
+    #: an Event: requests are received but answered only once it is set (None: at once)
+    hold: threading.Event | None = None
+
+    async def arrival(self) -> str:
+        """Wait for the next request and return its delivery id (fails after 30 s)."""
+        return await asyncio.to_thread(self.arrivals.get, timeout=30)
 
 
 def signed_as_documented(secret: str, header: str, body: bytes) -> bool:
@@ -107,7 +118,16 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             )
             receiver.received.append({"headers": dict(self.headers), "body": body})
             status = receiver.statuses.pop(0) if genuine and receiver.statuses else 200
-            self.send_response(status if genuine else 401)
+            if receiver.hold is None:
+                self._answer(status if genuine else 401)
+            receiver.arrivals.put(self.headers.get("Attune-Delivery", ""))
+            if receiver.hold is not None:
+                receiver.hold.wait(timeout=30)
+                with contextlib.suppress(OSError):  # the sender may have gone meanwhile
+                    self._answer(status if genuine else 401)
+
+        def _answer(self, status: int) -> None:
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 
@@ -128,6 +148,8 @@ def receiver() -> Iterator[Receiver]:
     try:
         yield state
     finally:
+        if state.hold is not None:
+            state.hold.set()
         server.shutdown()
         server.server_close()
         thread.join()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 import httpx
 from fastapi import FastAPI
 
+from app.assessments.models import Assessment
 from tests.clinic.conftest import CALM, FLAGGING, add_client, submit_for
 from tests.conftest import new_staff, snapshot
 
@@ -89,6 +93,11 @@ async def test_flagged_results_wait_for_attention_until_acknowledged(
     assessment_id, result_id = await submit_for(app, patient["id"], FLAGGING)
 
     waiting = (await client.get("/v1/attention", headers=therapist)).json()
+    async with app.state.sessionmaker() as session:
+        stored = await session.get_one(Assessment, uuid.UUID(assessment_id))
+    assert stored.submitted_at is not None
+    submitted_at = datetime.fromisoformat(waiting["items"][0].pop("submitted_at"))
+    assert submitted_at == stored.submitted_at
     assert waiting["items"] == [
         {
             "result_id": result_id,
@@ -97,7 +106,6 @@ async def test_flagged_results_wait_for_attention_until_acknowledged(
             "client_label": "Sam",
             "questionnaire_id": "window-of-tolerance",
             "questionnaire_version": "1.0.0",
-            "submitted_at": waiting["items"][0]["submitted_at"],
             "profile": "swinging",
             "flags": [
                 {"id": "high-distress-low-support", "label": "High activation with little settling"}

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-import time
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -109,14 +109,11 @@ async def test_a_failed_try_backs_off_and_the_last_one_gives_up(
     await enqueue(app, org, intake_payload())
     app.state.outbox_channels["webhook"].max_attempts = 2
 
-    before = utcnow()
     await send_due(app)
-    async with app.state.sessionmaker() as session:
-        delivery = (await session.execute(select(OutboxMessage))).scalar_one()
+    delivery, tried = await delivery_and_last_try(app)
     assert delivery.status == "pending"
-    # 2**1 * 30 s after the first failure.
-    wait = delivery.next_attempt_at - before
-    assert timedelta(seconds=59) < wait < timedelta(seconds=62)
+    # 2**1 * 30 s after the first failure, counted from the moment the try was recorded.
+    assert delivery.next_attempt_at - tried.attempted_at == timedelta(seconds=60)
     await make_due(app)
     await send_due(app)
     await make_due(app)
@@ -126,6 +123,40 @@ async def test_a_failed_try_backs_off_and_the_last_one_gives_up(
     (delivery_read,) = listed.json()["items"]
     assert delivery_read["status"] == "failed"
     assert [t["status_code"] for t in delivery_read["tries"]] == [503, 503]
+
+
+@pytest.mark.parametrize(
+    ("earlier_tries", "backoff"),
+    [(1, 120), (4, 960), (5, 1920), (6, 3600), (9, 3600)],
+    ids=["2nd", "5th", "6th", "capped", "still-capped"],
+)
+async def test_the_backoff_doubles_up_to_an_hour(
+    app: FastAPI, client: httpx.AsyncClient, receiver: Receiver, earlier_tries: int, backoff: int
+) -> None:
+    admin, _, org = await new_staff(app, "admin")
+    receiver.secret = await register(client, admin, receiver.url)
+    receiver.statuses = [503]
+    await enqueue(app, org, intake_payload())
+    async with app.state.sessionmaker.begin() as session:
+        await session.execute(update(OutboxMessage).values(attempts=earlier_tries))
+    app.state.outbox_channels["webhook"].max_attempts = 20
+
+    assert await send_due(app) == 1
+
+    # min(2**tries * 30 s, 1 h) after this try: 2**2 * 30 = 120 s, ..., 2**7 * 30 > 3600 s.
+    delivery, tried = await delivery_and_last_try(app)
+    assert (delivery.status, delivery.attempts) == ("pending", earlier_tries + 1)
+    assert delivery.next_attempt_at - tried.attempted_at == timedelta(seconds=backoff)
+
+
+async def delivery_and_last_try(app: FastAPI) -> tuple[OutboxMessage, OutboxAttempt]:
+    """The one delivery and its latest try, as stored."""
+    async with app.state.sessionmaker() as session:
+        delivery = (await session.execute(select(OutboxMessage))).scalar_one()
+        statement = select(OutboxAttempt).order_by(OutboxAttempt.attempted_at.desc())
+        tried = (await session.execute(statement)).scalars().first()
+    assert tried is not None
+    return delivery, tried
 
 
 async def test_an_unreachable_receiver_is_recorded_as_an_error(
@@ -213,19 +244,28 @@ async def test_only_an_admin_registers_and_only_https_or_this_machine(
 
 def test_a_signature_checks_secret_body_and_time() -> None:
     body = b'{"event":"intake.completed"}'
-    now = int(time.time())
-    header = sign(SECRET, body, now)
+    sent = 1_800_000_000  # a fixed clock: the checks below never depend on when they run
+    header = sign(SECRET, body, sent)
 
-    assert verify_signature(SECRET, header, body)
-    message = f"{now}.".encode() + body
+    assert verify_signature(SECRET, header, body, now=sent)
+    message = f"{sent}.".encode() + body
     expected = hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()
-    assert header == f"t={now},v1={expected}"
-    assert not verify_signature("whsec_other", header, body)
-    assert not verify_signature(SECRET, header, body + b" ")
-    assert not verify_signature(SECRET, header, body, now=now + 301)
-    assert not verify_signature(SECRET, "v1=abc", body)
-    assert not verify_signature(SECRET, "", body)
-    assert verify_signature(SECRET, f"{header},v1=deadbeef", body)
+    assert header == f"t={sent},v1={expected}"
+    assert not verify_signature("whsec_other", header, body, now=sent)
+    assert not verify_signature(SECRET, header, body + b" ", now=sent)
+    # Five minutes either way, inclusive.
+    assert verify_signature(SECRET, header, body, now=sent + 300)
+    assert verify_signature(SECRET, header, body, now=sent - 300)
+    assert not verify_signature(SECRET, header, body, now=sent + 301)
+    assert not verify_signature(SECRET, header, body, now=sent - 301)
+    assert not verify_signature(SECRET, "v1=abc", body, now=sent)
+    assert not verify_signature(SECRET, "", body, now=sent)
+    assert verify_signature(SECRET, f"{header},v1=deadbeef", body, now=sent)
+
+
+def test_a_signature_is_checked_against_the_current_time_by_default() -> None:
+    body = b"{}"
+    assert not verify_signature(SECRET, sign(SECRET, body, 1_000_000_000), body)  # 2001
 
 
 async def test_the_background_sender_delivers_and_stops_with_the_app(
@@ -237,13 +277,17 @@ async def test_the_background_sender_delivers_and_stops_with_the_app(
     polling = create_app(app.state.settings.model_copy(update={"outbox_poll_seconds": 0.05}))
 
     async with polling.router.lifespan_context(polling):
-        for _ in range(100):
-            if receiver.received:
-                break
-            await asyncio.sleep(0.05)
-        tasks = {t.get_name() for t in asyncio.all_tasks()}
-        assert "attune-outbox" in tasks
-        await asyncio.sleep(0.1)  # let the sender record the try
+        first = await receiver.arrival()
+        assert "attune-outbox" in {t.get_name() for t in asyncio.all_tasks()}
+        # A round records every try before the next one claims: once a second event, enqueued
+        # only now, has arrived too, the first one's try is stored. The second is left
+        # unanswered, so the app stops while the sender waits on the network, not mid-write.
+        receiver.hold = threading.Event()
+        await enqueue(app, org, intake_payload())
+        second = await receiver.arrival()
     assert "attune-outbox" not in {t.get_name() for t in asyncio.all_tasks()}
     listed = await client.get("/v1/organization/webhook/deliveries", headers=admin)
-    assert listed.json()["items"][0]["status"] == "delivered"
+    statuses = {d["id"]: d["status"] for d in listed.json()["items"]}
+    assert second != first
+    # The first is delivered; the second, cut short, waits out its lease to be sent again.
+    assert (statuses[first], statuses[second]) == ("delivered", "pending")

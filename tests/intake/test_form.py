@@ -248,25 +248,31 @@ async def test_a_complete_submit_sends_everything_once_and_spends_the_link(
     assert await count(app, "results") == 2
 
 
+# Revved up (the three plain hyperarousal items at "almost always", the reversed one at
+# "never") with nothing settling (every ventral item at "never"): the distress flag fires.
+FLAG_RAISING = {"hyper-on-edge": 4, "hyper-racing": 4, "hyper-reactive": 4}
+
+
+@pytest.mark.parametrize(
+    ("raised", "flags"),
+    [(FLAG_RAISING, ["high-distress-low-support"]), ({}, [])],
+    ids=["flagged", "not-flagged"],
+)
 async def test_feedback_puts_support_first_when_a_flag_fires(
-    app: FastAPI, client: httpx.AsyncClient
+    app: FastAPI, client: httpx.AsyncClient, raised: dict[str, int], flags: list[str]
 ) -> None:
     link = await make_link(app, ("window-of-tolerance",))
     page = (await client.get(link.url)).text
-    outcomes = {}
-    # All lowest or all highest: one of the two is bound to raise the distress flag.
-    for position in (0, -1):
-        sent = await client.post(
-            link.url, data={"step": "1", "action": "submit", **all_answers(page, position)}
-        )
-        outcomes[position] = sent
-        if sent.status_code == 200:
-            break
+    answers = all_answers(page, 0) | {f"answer-{item}": str(v) for item, v in raised.items()}
+    sent = await client.post(link.url, data={"step": "1", "action": "submit", **answers})
+    assert sent.status_code == 200
     (result,) = await rows(app, Result)
+    assert (result.flagged, result.score["flags"]) == (bool(flags), flags)
     html = sent.text
-    if result.flagged:
+    if flags:
         assert html.index('class="support support-urgent"') < html.index('class="result"')
     else:
+        assert 'class="support support-urgent"' not in html
         assert html.index('class="result"') < html.index('class="support"')
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.questionnaires.model import Reliability
 from app.scoring import compare
-from app.scoring.change import NO_RELIABILITY_NOTE, changes
+from app.scoring.change import NO_RELIABILITY_NOTE, RELIABLE_CHANGE, changes
 
 FIGURES = Reliability(sd=5, r=0.8, source="test")
 
@@ -77,3 +81,58 @@ def test_changes_between_consecutive_scores() -> None:
     assert [c.reliable for c in result] == [True, False, True]
     assert changes([10], FIGURES) == []
     assert changes([], None) == []
+
+
+# SD 5 and r 0.68 make the standard error of a difference exactly 4 in floats:
+# sqrt(2) * 5 * sqrt(0.32) = 4.0, so an RCI of exactly 1.96 can be reached.
+EXACT = Reliability(sd=5, r=0.68, source="test")
+
+
+@pytest.mark.parametrize(
+    ("x1", "x2", "rci", "reliable"),
+    [
+        (0, 7.84, 1.96, True),  # exactly on the threshold: reliable (>=, not >)
+        (7.84, 0, -1.96, True),  # the same size of change downwards
+        (10, 17.84, 1.96, True),
+        (0, 7.83, 1.9575, False),  # above 1.95, below 1.96: not reliable
+        (7.83, 0, -1.9575, False),
+        (0, 7.8, 1.95, False),
+    ],
+)
+def test_the_reliable_change_threshold_is_1_96_inclusive(
+    x1: float, x2: float, rci: float, reliable: bool
+) -> None:
+    assert RELIABLE_CHANGE == 1.96
+    change = compare(x1, x2, EXACT)
+    assert change.rci == pytest.approx(rci, abs=1e-12)
+    assert change.reliable is reliable
+
+
+@given(
+    x1=st.decimals(0, 40, places=2),
+    d=st.decimals(-1, 1, places=2),
+    figures=st.sampled_from([None, FIGURES]),
+)
+def test_the_direction_of_small_changes(
+    x1: Decimal, d: Decimal, figures: Reliability | None
+) -> None:
+    change = compare(float(x1), float(x1 + d), figures)
+    assert change.difference == float(d)
+    assert change.direction == ("up" if d > 0 else "down" if d < 0 else "none")
+
+
+@pytest.mark.parametrize(("x2", "direction"), [(1.0, "up"), (-1.0, "down"), (0.01, "up")])
+def test_a_change_of_at_most_one_point_has_a_direction(x2: float, direction: str) -> None:
+    assert compare(0.0, x2, None).direction == direction
+
+
+def test_differences_below_float_noise_are_no_change() -> None:
+    # Scores have at most four decimals; anything under 1e-10 is arithmetic noise.
+    change = compare(1.0, 1.0 + 4e-11, None)
+    assert (change.difference, change.direction) == (0.0, "none")
+
+
+def test_changes_keep_the_definitions_note() -> None:
+    notes = [c.note for c in changes([3, 5, 4], None, "Original items.")]
+    assert notes == ["Original items.", "Original items."]
+    assert [c.note for c in changes([3, 5], FIGURES, "Hughes 2004.")] == ["Hughes 2004."]

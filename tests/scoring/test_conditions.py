@@ -143,6 +143,24 @@ def test_evaluate(condition: dict[str, Any], expected: bool) -> None:
             {"not": {"any": [{"insufficient": "a"}, {"always": True}]}},
             "not (a has too few answers to be scored or always)",
         ),
+        # a one-part and/or needs no brackets; a two-part one inside another does
+        (
+            {"all": [{"any": [{"scale": "a", "band": ["x"]}]}, {"always": True}]},
+            "a band is x and always",
+        ),
+        (
+            {
+                "all": [
+                    {"any": [{"scale": "a", "band": ["x"]}, {"insufficient": "b"}]},
+                    {"always": True},
+                ]
+            },
+            "(a band is x or b has too few answers to be scored) and always",
+        ),
+        (
+            {"any": [{"all": [{"scale": "a", "band": ["x"]}]}, {"always": True}]},
+            "a band is x or always",
+        ),
     ],
 )
 def test_describe(condition: dict[str, Any], expected: str) -> None:
@@ -150,7 +168,18 @@ def test_describe(condition: dict[str, Any], expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "text"), [(12.0, "12"), (2.5, "2.5"), (10 / 3, "3.3333"), (-1.0, "-1"), (0.1, "0.1")]
+    ("value", "text"),
+    [
+        (12.0, "12"),
+        (2.5, "2.5"),
+        (10 / 3, "3.3333"),
+        (-1.0, "-1"),
+        (0.1, "0.1"),
+        # four decimals of zeros leave no trailing point behind
+        (12.00001, "12"),
+        (0.99999, "1"),
+        (2.50001, "2.5"),
+    ],
 )
 def test_format_number(value: float, text: str) -> None:
     assert format_number(value) == text

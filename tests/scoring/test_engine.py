@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.questionnaires.model import Definition
 from app.scoring import ENGINE_VERSION, AnswerProblem, check_answers, score
@@ -51,7 +54,10 @@ def test_score_refuses_what_check_answers_finds() -> None:
     with pytest.raises(AnswerProblem) as caught:
         score(one_scale(), {"a": 9, "b": False})
     assert [where for where, _ in caught.value.problems] == ["a", "b"]
-    assert "a: 9 is not an allowed answer" in str(caught.value)
+    assert str(caught.value) == (
+        "a: 9 is not an allowed answer (allowed: 0, 1, 2, 3, 4); "
+        "b: must be a whole number, not bool"
+    )
     assert isinstance(caught.value, ValueError)
 
 
@@ -162,6 +168,11 @@ def test_prorating_rounds_half_up() -> None:
         (10, 8, 0.8, "scored"),
         (10, 7, 0.7, "scored"),  # 7 / 10 is the same float as 0.7
         (10, 6, 0.7, "insufficient"),
+        # 25 * 0.28 is 7.000000000000001: `answered >= total * min_answered` would fail these
+        (25, 7, 0.28, "scored"),
+        (25, 6, 0.28, "insufficient"),
+        (50, 28, 0.56, "scored"),
+        (50, 27, 0.56, "insufficient"),
         (3, 2, 0.67, "insufficient"),  # 0.666... is below 0.67
         (3, 2, 0.66, "scored"),
         (4, 4, 1.0, "scored"),
@@ -175,6 +186,17 @@ def test_min_answered_boundary(
     answers = {f"i{n}": 2 for n in range(n_answered)}
     result = score(one_scale(items, min_answered=min_answered), answers).scale("s")
     assert (result.status, result.answered, result.total) == (status, n_answered, n_items)
+
+
+@settings(max_examples=60, deadline=None)
+@given(total=st.integers(1, 50), percent=st.integers(1, 100), data=st.data())
+def test_min_answered_is_an_exact_share(total: int, percent: int, data: st.DataObject) -> None:
+    answered = data.draw(st.integers(0, total))
+    items = [item(f"i{n}") for n in range(total)]
+    answers = {f"i{n}": 1 for n in range(answered)}
+    result = score(one_scale(items, min_answered=percent / 100), answers).scale("s")
+    exact = Fraction(answered, total) >= Fraction(percent, 100)
+    assert result.status == ("scored" if exact else "insufficient")
 
 
 def test_insufficient_scale_reports_raw_and_mean_but_no_score() -> None:
@@ -261,6 +283,12 @@ def test_result_identity_and_hash() -> None:
     assert result.engine_version == ENGINE_VERSION == "1.0.0"
     assert result.definition_hash == definition.content_hash()
     assert score(definition, {"a": 1}, definition_hash="cached").definition_hash == "cached"
+
+
+def test_asking_for_a_scale_the_result_lacks_names_it() -> None:
+    with pytest.raises(KeyError) as caught:
+        score(one_scale(), {"a": 1}).scale("nope")
+    assert caught.value.args == ("nope",)
 
 
 def test_trace_order_for_a_reversed_prorated_banded_scale() -> None:

@@ -7,6 +7,7 @@ import pytest
 from app.questionnaires.content import Concepts, Support
 from app.questionnaires.model import Definition
 from app.scoring import Feedback, render_feedback, score
+from app.scoring.feedback import _pick
 from tests.scoring.builders import band, feedback_text, item, make_definition, rule, scale
 
 HYPER_HIGH = {"scale": "hyper", "band": ["high"]}
@@ -126,7 +127,14 @@ def test_missing_message_asks_kindly(
 
 @pytest.mark.parametrize(
     ("requested", "used"),
-    [("en", "en"), ("es", "es"), ("es-MX", "es"), ("fr", "en"), ("", "en")],
+    [
+        ("en", "en"),
+        ("es", "es"),
+        ("es-MX", "es"),
+        ("es-Latn-MX", "es"),  # the language is what comes before the first hyphen
+        ("fr", "en"),
+        ("", "en"),
+    ],
 )
 def test_locale_choice(
     definition: Definition, concepts: Concepts, support: Support, requested: str, used: str
@@ -162,3 +170,21 @@ def test_result_of_another_definition_is_refused(
     other = make_definition(items=[item("a")], scales=[scale("s", ["a"])], **identity)
     with pytest.raises(ValueError, match=f"a result of {message} cannot be rendered"):
         render_feedback(definition, score(other, {"a": 1}), "en", concepts, support)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "picked"),
+    [
+        ({"es-MX": "mx", "es": "es", "en": "en"}, "es-MX", "mx"),
+        ({"es": "es", "en": "en"}, "es-MX", "es"),
+        ({"es": "es", "en": "en"}, "es-Latn-MX", "es"),
+        ({"fr": "fr", "en": "en"}, "es", "en"),
+        ({"fr": "fr", "de": "de"}, "es-MX", "fr"),
+    ],
+    ids=["locale", "language", "language-of-three-parts", "english", "whatever-there-is"],
+)
+def test_a_text_falls_back_to_its_language_then_english_then_any(
+    text: dict[str, str], locale: str, picked: str
+) -> None:
+    # Concept texts come from their own file and need not have every locale a definition has.
+    assert _pick(text, locale) == picked
