@@ -58,7 +58,7 @@ def test_validate_checks_every_built_in_and_the_registry() -> None:
     result = runner.invoke(questionnaires_app, ["validate"])
     assert result.exit_code == 0, result.output
     assert result.output.count("ok  ") == len(BUILT_IN_LOCK) + 1
-    assert "ok  registry: 4 definitions" in result.output
+    assert f"ok  registry: {len(BUILT_IN_LOCK)} definitions" in result.output
 
 
 def test_validate_reports_the_broken_file_and_exits_1(definitions: Path) -> None:
