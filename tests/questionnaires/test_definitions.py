@@ -269,11 +269,10 @@ def test_concepts_and_support_load_in_english_and_spanish(registry: Registry) ->
     for concept in registry.concepts.concepts:
         for text in (concept.title, concept.summary, concept.why_it_matters):
             assert set(text) == {"en", "es"}, concept.id
-    assert set(registry.support.locales) == {"en", "es"}
-    urls = {r.url for r in registry.support.for_locale("en").resources}
-    assert {"https://988lifeline.org", "https://findahelpline.com"} <= urls
-    phones = {r.phone for r in registry.support.for_locale("es").resources}
-    assert {"112", "024"} <= phones
+    assert set(registry.support.texts) == {"en", "es"}
+    assert registry.support.regions["US"].crisis.url == "https://988lifeline.org"
+    assert registry.support.international[0].url == "https://findahelpline.com"
+    assert registry.support.regions["ES"].crisis.phone == "024"
 
 
 def test_validated_instruments_carry_licence_and_citation(registry: Registry) -> None:
