@@ -305,6 +305,8 @@ class Definition(Frozen):
     #: the licence does not cover showing results to the public: the questionnaire is off
     #: (not listed, served or invitable) unless the operator enables it by id.
     requires_permission: bool = False
+    #: for researchers: how answer codes relate to the instrument's own coding; in the codebook.
+    coding_note: str | None = None
     citation: str | None = None
     response_scales: dict[Slug, ResponseScale] = Field(min_length=1)
     items: list[Item] = Field(min_length=1)
@@ -363,8 +365,9 @@ class Definition(Frozen):
         """The dump that is hashed: fields added to the format after 1.0 are left out while
         they hold their default, so that every definition published before keeps its hash."""
         data = self.model_dump(mode="json", by_alias=True)
-        if not data["requires_permission"]:
-            del data["requires_permission"]
+        for key, default in (("requires_permission", False), ("coding_note", None)):
+            if data[key] == default:
+                del data[key]
         for scale in data["scales"]:
             if scale["max_missing"] is None:
                 del scale["max_missing"]

@@ -128,10 +128,11 @@ def test_a_changed_definition_under_new_versions_loads(definitions_copy: Path) -
     original = (definitions_copy / "connection.yaml").read_text(encoding="utf-8")
     for version in ("1.9.0", "1.10.0"):
         changed = original.replace("version: 1.0.0", f"version: {version}")
+        (definitions_copy / f"connection-{version}.yaml").unlink(missing_ok=True)
         changed = changed.replace("title:\n  en: Connection", "title:\n  en: Connection (new)")
         (definitions_copy / f"connection-{version}.yaml").write_text(changed, encoding="utf-8")
     registry = Registry.load(definitions_copy)
-    assert registry.versions("connection") == ["1.0.0", "1.9.0", "1.10.0"]
+    assert registry.versions("connection") == ["1.0.0", "1.1.0", "1.9.0", "1.10.0"]
     assert registry.get("connection").version == "1.10.0"  # semver, not string order
     assert registry.get("connection", "1.0.0").title["en"] == "Connection"
     assert registry.latest()[0].key == "connection@1.10.0"
@@ -243,9 +244,9 @@ def test_the_json_schema_of_the_format_is_generated() -> None:
 
 def test_registry_lookups(registry: Registry) -> None:
     definition = registry.get("connection")
-    assert registry.get("connection", "1.0.0") is definition
-    assert registry.versions("connection")[0] == "1.0.0"
-    assert registry.get("connection", registry.versions("connection")[-1]) is definition
+    assert registry.versions("connection") == ["1.0.0", "1.1.0"]
+    assert registry.get("connection", "1.1.0") is definition
+    assert registry.get("connection", "1.0.0").version == "1.0.0"
     assert sorted(d.key for d in registry.all()) == sorted(read_lock(lock_path(DEFAULT_DIR)))
     assert registry.hash(definition) == definition.content_hash()
     copy = definition.model_copy()
