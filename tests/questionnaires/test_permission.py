@@ -133,6 +133,11 @@ async def test_stored_results_still_show_export_and_rescore(
         "/v1/research/codebook", params={"questionnaire": DE_JONG}, headers=clinic.researcher
     )
     assert codebook.status_code == 200
+    book = codebook.json()
+    # A researcher running the manual's syntax learns how our codes relate to its own.
+    assert "1 = no, 2 = more or less, 3 = yes" in book["coding_note"]
+    total = next(c for c in book["columns"] if c["name"] == "score_total")
+    assert "at most 1 item(s) missing, not prorated" in total["scoring"]
     report = await rescore_all(settings)
     assert report.differences == []
     assert report.checked == 1
