@@ -110,6 +110,9 @@ async def test_enabled_by_the_operator_it_is_offered(
         served = await http.get(f"/v1/questionnaires/{DE_JONG}")
         assert served.status_code == 200
         assert served.json()["version"] == "1.1.0"
+        # The manual's missing rule is published with the scale, as the engine applies it.
+        total = next(s for s in served.json()["scales"] if s["id"] == "total")
+        assert (total["max_missing"], total["prorate"]) == (1, False)
 
 
 async def test_stored_results_still_show_export_and_rescore(

@@ -162,3 +162,13 @@ async def test_an_admin_sets_the_organizations_country_and_lines(
     assert support["region"] == "CL"
     assert [r["phone"] for r in support["resources"][:2]] == ["2", "*4141"]
     assert support["resources"][0]["country"] == "Chile"
+
+
+async def test_the_not_applicable_answer_is_published_with_the_items(
+    client: httpx.AsyncClient,
+) -> None:
+    served = (await client.get("/v1/questionnaires/window-of-tolerance?lang=es")).json()
+    close = next(i for i in served["items"] if i["id"] == "close-safe")
+    last = close["options"][-1]
+    assert last == {"value": 9, "label": "Nadie estuvo cerca de mí", "not_applicable": True}
+    assert not any(o["not_applicable"] for o in close["options"][:-1])
