@@ -9,11 +9,14 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from app.accounts.models import Organization
 from app.questionnaires.content import Support
 from app.questionnaires.registry import Registry
 from app.questionnaires.support import OrganizationSupport, choose_support, region_of
+from tests.api.answering import answer_all, questionnaire, start, submit
 from tests.clinic.conftest import add_client, submit_for
-from tests.conftest import new_staff
+from tests.conftest import new_staff, snapshot
+from tests.intake.links import make_link
 
 SUPPORT = Registry.load().support
 SHIPPED = {"US", "CA", "GB", "IE", "ES", "MX", "AR", "CO", "CL"}
@@ -141,9 +144,15 @@ async def test_an_admin_sets_the_organizations_country_and_lines(
         "country": None,
         "lines": [],
     }
-    bad = await client.put("/v1/organization/support", json={"country": "Mexico"}, headers=admin)
-    assert bad.status_code == 422
-    assert "country" in bad.text
+    await client.put("/v1/organization/support", json={"country": "AR"}, headers=admin)
+    before = await snapshot(app)
+    too_many = {"country": "MX", "lines": [{"name": "x", "description": "y"}] * 11}
+    for body in ({"country": "Mexico"}, too_many, {"lines": [{"name": "no description"}]}):
+        bad = await client.put("/v1/organization/support", json=body, headers=admin)
+        assert bad.status_code == 422
+        assert bad.headers["content-type"] == "application/problem+json"
+        assert bad.json()["errors"][0]["pointer"].startswith(("#/country", "#/lines"))
+    assert await snapshot(app) == before
     denied = await client.put("/v1/organization/support", json={}, headers=therapist)
     assert denied.status_code == 403
     body = {
@@ -172,3 +181,29 @@ async def test_the_not_applicable_answer_is_published_with_the_items(
     last = close["options"][-1]
     assert last == {"value": 9, "label": "Nadie estuvo cerca de mí", "not_applicable": True}
     assert not any(o["not_applicable"] for o in close["options"][:-1])
+
+
+async def test_a_client_answering_through_an_intake_link_gets_the_clinics_lines(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    link = await make_link(app, ("three-item-loneliness",))
+    async with app.state.sessionmaker.begin() as session:
+        organization = await session.get_one(Organization, link.organization_id)
+        organization.support_country = "AR"
+        organization.support_lines = [
+            {"name": "Guardia", "description": "La clínica", "phone": "7"}
+        ]
+    auth = {"Authorization": f"Bearer {link.token}"}
+    created = await start(client, auth, "three-item-loneliness")
+    answers = answer_all(await questionnaire(client, "three-item-loneliness"))
+    saved = await client.put(
+        f"/v1/assessments/{created['id']}/answers",
+        json={"answers": answers},
+        headers=auth | {"If-Match": f'"{created["revision"]}"'},
+    )
+    assert saved.status_code == 200, saved.text
+    submitted = await submit(client, auth, created["id"])  # the last part: the link is spent
+    assert submitted.status_code == 200, submitted.text
+    support = submitted.json()["feedback"]["support"]
+    assert support["region"] == "AR"  # the reader's tag names no region: the clinic's country
+    assert [r["phone"] for r in support["resources"][:2]] == ["7", "135"]
