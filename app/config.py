@@ -52,7 +52,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(64 * 1024, ge=1024, description="Larger request bodies get 413.")
     default_locale: str = "en"
     support_file: Path | None = Field(
-        None, description="A support.yaml of your own (crisis lines per locale)."
+        None, description="A support.yaml of your own (crisis lines per region and language)."
+    )
+    support_region: str | None = Field(
+        None,
+        pattern=r"^[A-Z]{2}$",
+        description="Country (ISO 3166 code) whose support lines readers get when neither "
+        "their language tag nor their organization names one.",
+    )
+    questionnaires_enabled: list[str] = Field(
+        default_factory=list,
+        description="Ids of questionnaires whose licence needs permission (requires_permission) "
+        'that this operator holds, e.g. ["de-jong-gierveld-6"]; the rest stay off.',
     )
     cors_origins: list[str] = Field(default_factory=list)
     secret_key: SecretStr = Field(

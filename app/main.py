@@ -62,7 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        registry = Registry.load(support_file=settings.support_file)
+        registry = Registry.load(
+            support_file=settings.support_file,
+            enabled=settings.questionnaires_enabled,
+            support_region=settings.support_region,
+        )
         engine = create_engine(settings)
         app.state.settings = settings
         app.state.registry = registry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,6 +26,10 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     #: Where completed intakes are announced (ids and flags only), signed with the secret.
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    #: ISO 3166 country whose support lines its clients see (unless their language says one).
+    support_country: Mapped[str | None] = mapped_column(String(2))
+    #: the organization's own crisis lines, shown first: [{name, description, phone, url}].
+    support_lines: Mapped[list[dict[str, Any]] | None]
 
 
 class User(UUIDPrimaryKey, Timestamps, Base):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response, status
 
-from app.accounts import service, tokens
+from app.accounts import service, support, tokens
 from app.accounts.dependencies import CurrentAdmin, CurrentUser
 from app.accounts.models import User
 from app.accounts.passwords import MAX_PASSWORD_LENGTH
@@ -16,6 +16,7 @@ from app.accounts.schemas import PasswordChange, TokenRead, UserCreate, UserRead
 from app.config import Settings
 from app.db import SessionDep
 from app.problems import problems
+from app.questionnaires.support import OrganizationSupport
 from app.ratelimit import Limiter, client_address
 from app.security import BearerToken
 
@@ -147,3 +148,24 @@ async def update_user(
     """Change a user's role or deactivate them (logs them out); 409 for the last admin."""
     await service.update_user(session, admin, user, role=body.role, is_active=body.is_active)
     return UserRead.model_validate(user)
+
+
+@router.get(
+    "/organization/support", response_model=OrganizationSupport, responses=problems(401, 403)
+)
+async def get_organization_support(session: SessionDep, admin: CurrentAdmin) -> OrganizationSupport:
+    """The organization's country and own crisis lines, as its clients' results use them."""
+    found = await support.organization_support(session, admin.organization_id)
+    return found or OrganizationSupport()
+
+
+@router.put(
+    "/organization/support", response_model=OrganizationSupport, responses=problems(401, 403, 422)
+)
+async def put_organization_support(
+    body: OrganizationSupport, session: SessionDep, admin: CurrentAdmin
+) -> OrganizationSupport:
+    """Set the country (ISO 3166, e.g. `MX`) whose lines clients see, and the organization's
+    own lines (at most 10), shown first on every client's result. A client whose language tag
+    names a region (`es-AR`) gets that region's lines after the organization's own."""
+    return await support.set_organization_support(session, admin.organization_id, body)

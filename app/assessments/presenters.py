@@ -16,6 +16,7 @@ from app.i18n import negotiate_locale
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized
+from app.questionnaires.support import OrganizationSupport, choose_support
 from app.scoring import render_feedback
 from app.scoring.result import ScoreResult
 
@@ -55,8 +56,9 @@ def present_result(
     definition: Definition,
     registry: Registry,
     wanted: list[str],
+    organization: OrganizationSupport | None = None,
 ) -> ResultRead:
-    """A result with localized labels and feedback."""
+    """A result with localized labels and feedback; support follows the reader's region."""
     scored = ScoreResult.model_validate(result.score)
     locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
 
@@ -91,7 +93,13 @@ def present_result(
         else None,
         flags=[Label(id=f, label=text(flags[f].label)) for f in scored.flags],
         trace=[step.model_copy(update={"data": _sorted_keys(step.data)}) for step in scored.trace],
-        feedback=render_feedback(definition, scored, locale, registry.concepts, registry.support),
+        feedback=render_feedback(
+            definition,
+            scored,
+            locale,
+            registry.concepts,
+            choose_support(registry.support, wanted, organization, registry.support_region),
+        ),
     )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from app.accounts.support import invitation_support
 from app.assessments import history, service
 from app.assessments.dependencies import OwnedAssessment
 from app.assessments.models import SUBMITTED, Assessment
@@ -153,7 +154,8 @@ async def submit_assessment(
     elif assessment.invitation_id is not None:
         await spend_if_complete(session, assessment.invitation_id)
     definition = await definition_of(session, registry, assessment)
-    return present_result(assessment, submitted.result, definition, registry, wanted)
+    organization = await invitation_support(session, assessment.invitation_id)
+    return present_result(assessment, submitted.result, definition, registry, wanted, organization)
 
 
 @router.get(
@@ -174,7 +176,8 @@ async def get_result(
     result = await service.result_of(session, assessment)
     definition = await definition_of(session, registry, assessment)
     response.headers["Cache-Control"] = "no-store"
-    return present_result(assessment, result, definition, registry, wanted)
+    organization = await invitation_support(session, assessment.invitation_id)
+    return present_result(assessment, result, definition, registry, wanted, organization)
 
 
 @router.post(

@@ -69,9 +69,9 @@ def resolve_definition(
 ) -> Definition:
     """The definition a request body names, or 422 pointing at the field."""
     try:
-        return registry.get(questionnaire_id, version)
+        return registry.offered(questionnaire_id, version)
     except LookupError as error:
-        known = any(d.id == questionnaire_id for d in registry.latest())
+        known = any(d.id == questionnaire_id for d in registry.latest_offered())
         field = "version" if version is not None and known else "questionnaire_id"
         raise InvalidInput(
             "No such questionnaire or version.",

@@ -41,7 +41,7 @@ def resolve_questionnaires(registry: Registry, ids: Sequence[str]) -> list[dict[
             errors.append({"pointer": f"#/questionnaires/{index}", "detail": "listed twice"})
             continue
         try:
-            definition = registry.get(questionnaire_id)
+            definition = registry.offered(questionnaire_id)
         except LookupError as error:
             errors.append({"pointer": f"#/questionnaires/{index}", "detail": str(error)})
             continue

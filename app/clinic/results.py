@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import User
+from app.accounts.support import organization_support
 from app.assessments.history import scale_trend
 from app.assessments.models import SUBMITTED, Assessment, Result
 from app.assessments.presenters import present_result
@@ -29,6 +30,7 @@ from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized
 from app.questionnaires.service import definition_of
+from app.questionnaires.support import OrganizationSupport
 from app.respondents.models import Respondent
 
 
@@ -52,7 +54,8 @@ async def client_results(
         cursor=cursor,
     )
     page, more = split_page(list((await session.execute(statement)).all()), limit)
-    items = [await _client_result(session, registry, wanted, a, r) for a, r in page]
+    organization = await organization_support(session, client.organization_id)
+    items = [await _client_result(session, registry, wanted, a, r, organization) for a, r in page]
     next_cursor = None
     if more:
         last = page[-1][0]
@@ -67,9 +70,10 @@ async def _client_result(
     wanted: list[str],
     assessment: Assessment,
     result: Result,
+    organization: OrganizationSupport | None,
 ) -> ClientResult:
     definition = await definition_of(session, registry, assessment)
-    shown = present_result(assessment, result, definition, registry, wanted)
+    shown = present_result(assessment, result, definition, registry, wanted, organization)
     return ClientResult(
         **dict(shown),
         result_id=result.id,

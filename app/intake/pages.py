@@ -21,6 +21,7 @@ from app.i18n import negotiate_locale
 from app.intake.service import Completed, Part
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized, present
+from app.questionnaires.support import OrganizationSupport
 
 LOCALES = ("en", "es")
 #: Above this many gaps in one questionnaire, the error summary names the count, not each.
@@ -274,12 +275,18 @@ def _error_summary(parts: list[Part], state: FormState, locale: str) -> list[tup
 
 
 def feedback_page(
-    completed: Completed, registry: Registry, locale: str, wanted: list[str]
+    completed: Completed,
+    registry: Registry,
+    locale: str,
+    wanted: list[str],
+    organization: OrganizationSupport | None = None,
 ) -> HTMLResponse:
     """The feedback of every questionnaire; support first if any result raised a flag."""
     sections = []
     for part, result in completed.parts:
-        read = present_result(part.assessment, result, part.definition, registry, [locale, *wanted])
+        read = present_result(
+            part.assessment, result, part.definition, registry, [locale, *wanted], organization
+        )
         title = localized(part.definition.title, read.locale, part.definition.default_locale)
         sections.append((title, read))
     feedbacks = [read.feedback for _, read in sections]
@@ -291,6 +298,7 @@ def feedback_page(
         support=urgent or feedbacks[0].support,
         support_first=urgent is not None,
         notice=feedbacks[0].notice,
+        crisis=feedbacks[0].crisis,
     )
 
 

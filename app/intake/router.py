@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from app.accounts.support import organization_support
 from app.clinic.models import Client, Invitation
 from app.db import SessionDep
 from app.errors import AppError, Conflict, Gone, InvalidInput, NotFound
@@ -148,7 +149,8 @@ async def _submit(
         )
         return form_page(visit.parts, state, visit.locale, visit.wanted, status_code=422)
     if visit.invitation.show_feedback:
-        return feedback_page(completed, registry, visit.locale, visit.wanted)
+        organization = await organization_support(session, visit.invitation.organization_id)
+        return feedback_page(completed, registry, visit.locale, visit.wanted, organization)
     return message_page("thanks", visit.locale, 200)
 
 

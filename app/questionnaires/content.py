@@ -1,10 +1,14 @@
 """Content shared by every questionnaire: the concepts and the support resources.
 
 Pure pydantic models of `concepts.yaml` and `support.yaml` (beside this file). Support
-resources are a default; an operator can point `ATTUNE_SUPPORT_FILE` at their own.
+lines are a default; an operator can point `ATTUNE_SUPPORT_FILE` at their own, and an
+organization's admin can add its own lines through the API.
 """
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
@@ -43,34 +47,68 @@ class Concepts(Frozen):
 
 
 class SupportResource(Frozen):
-    """A place to find help: a line to call, a site to visit."""
+    """A place to find help, as a reader is shown it: a line to call, a site to visit."""
 
     name: str
     description: str
     phone: str | None = None
     url: str | None = None
+    #: the country the number works in, named in the reader's language.
+    country: str | None = None
+    #: where the number was checked, and when (none for an organization's own lines).
+    source: str | None = None
+    checked: date | None = None
 
 
-class LocaleSupport(Frozen):
-    """What a result always shows in one language: the notice and where to find support."""
+class SupportLine(Frozen):
+    """A shipped support line: every number carries the page it was checked on, and when."""
+
+    name: str
+    description: LocalizedText
+    phone: str | None = None
+    url: str | None = None
+    source: str = Field(pattern=r"^https?://", description="The page the number was checked on.")
+    checked: date = Field(description="The day it was last checked there.")
+
+
+class RegionSupport(Frozen):
+    """The lines of one country (ISO 3166 code): its crisis line, its emergency number."""
+
+    name: LocalizedText
+    crisis: SupportLine = Field(description="The line the one-line crisis pointer names.")
+    #: left out where we could not check the number; the pointer then says "your local
+    #: emergency number".
+    emergency: SupportLine | None = None
+    lines: list[SupportLine] = Field(default_factory=list)
+
+
+class SupportTexts(Frozen):
+    """What every result shows in one language besides the lines themselves."""
 
     notice: str = Field(description="This is a self-check, not a diagnosis.")
     heading: str
     urgent: str = Field(description="Shown first when a flag fires.")
-    resources: list[SupportResource] = Field(min_length=1)
+    pointer: str = Field(description="The one-line crisis pointer: {line}, {emergency}.")
+    local_emergency: str = Field(description="Stands for {emergency} when no number is known.")
+    pointer_general: str = Field(description="The pointer when no one country is known.")
 
 
 class Support(Frozen):
-    """Support content per locale; `en` is required as the fallback."""
+    """Support content: texts per language, lines per country, and what to show when neither
+    the reader's region nor their organization's is known (see `app.questionnaires.support`)."""
 
-    locales: dict[str, LocaleSupport]
+    texts: dict[str, SupportTexts]
+    regions: dict[Annotated[str, Field(pattern=r"^[A-Z]{2}$")], RegionSupport]
+    #: language -> the countries listed (each number naming its country) when no region is known.
+    defaults: dict[str, list[str]] = Field(default_factory=dict)
+    #: directories that cover every country, shown last on every result.
+    international: list[SupportLine] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _has_fallback(self) -> Support:
-        if "en" not in self.locales:
-            raise ValueError("support content needs an 'en' entry as the fallback")
+    def _consistent(self) -> Support:
+        if "en" not in self.texts:
+            raise ValueError("support content needs 'en' texts as the fallback")
+        unknown = {c for codes in self.defaults.values() for c in codes} - set(self.regions)
+        if unknown:
+            raise ValueError(f"defaults name unknown regions: {sorted(unknown)}")
         return self
-
-    def for_locale(self, locale: str) -> LocaleSupport:
-        """The content for a locale, or English when there is none."""
-        return self.locales.get(locale) or self.locales["en"]

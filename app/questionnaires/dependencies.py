@@ -60,6 +60,16 @@ def find_questionnaire(
         raise NotFound(str(error).strip("'\"")) from error
 
 
+def find_offered_questionnaire(
+    registry: Registry, questionnaire_id: str, version: str | None
+) -> Definition:
+    """The named definition if it is offered to people here (see `Registry.offered`), or 404."""
+    try:
+        return registry.offered(questionnaire_id, version)
+    except LookupError as error:
+        raise NotFound(str(error).strip("'\"")) from error
+
+
 async def questionnaire_from_path(
     registry: RegistryDep, questionnaire_id: QuestionnaireIdPath, version: VersionQuery = None
 ) -> Definition:

@@ -124,10 +124,15 @@ def condition_scales(condition: Condition) -> set[str]:
 
 
 class ResponseOption(Frozen):
-    """One answer a person can give; `value` is what clients send."""
+    """One answer a person can give; `value` is what clients send.
+
+    A `not_applicable` option ("no one was close to me") is a real answer that scores nothing:
+    the item counts as missing, and the option is outside the range used for reverse keying.
+    """
 
     value: int
     label: LocalizedText
+    not_applicable: bool = False
 
 
 class ResponseScale(Frozen):
@@ -143,20 +148,37 @@ class ResponseScale(Frozen):
             raise ValueError("option values must be unique and in ascending order")
         return options
 
+    @field_validator("options")
+    @classmethod
+    def _some_scored(cls, options: list[ResponseOption]) -> list[ResponseOption]:
+        if sum(1 for o in options if not o.not_applicable) < 2:
+            raise ValueError("at least two options must be scored (not not_applicable)")
+        return options
+
     @property
     def values(self) -> list[int]:
         """The values a client may send."""
         return [o.value for o in self.options]
 
     @property
+    def scored_values(self) -> list[int]:
+        """The values that score (every option but the not-applicable ones)."""
+        return [o.value for o in self.options if not o.not_applicable]
+
+    @property
+    def not_applicable(self) -> frozenset[int]:
+        """The values that count as a missing answer."""
+        return frozenset(o.value for o in self.options if o.not_applicable)
+
+    @property
     def min(self) -> int:
-        """The lowest option value."""
-        return self.options[0].value
+        """The lowest scored option value."""
+        return self.scored_values[0]
 
     @property
     def max(self) -> int:
-        """The highest option value."""
-        return self.options[-1].value
+        """The highest scored option value."""
+        return self.scored_values[-1]
 
 
 class Item(Frozen):
@@ -213,6 +235,10 @@ class Scale(Frozen):
     min_answered: float = Field(default=0.8, gt=0, le=1)
     #: with missing answers (above `min_answered`), scale a sum up to the full item count.
     prorate: bool = True
+    #: at most this many items may be missing (instead of `min_answered`); with
+    #: `prorate: false` the score is then the sum of the answered items, as the De Jong
+    #: Gierveld manual scores its total with one item missing.
+    max_missing: int | None = Field(default=None, ge=0)
     #: decimals the score is rounded to (half up); bands must tile the range at this step.
     precision: int = Field(default=0, ge=0, le=4)
     bands: list[Band] = Field(default_factory=list)
@@ -226,6 +252,12 @@ class Scale(Frozen):
         if len(set(items)) != len(items):
             raise ValueError("an item is listed twice")
         return items
+
+    @model_validator(mode="after")
+    def _missing_rule(self) -> Scale:
+        if self.max_missing is not None and self.max_missing >= len(self.items):
+            raise ValueError("max_missing must leave at least one item to answer")
+        return self
 
     @property
     def step(self) -> Decimal:
@@ -270,6 +302,11 @@ class Definition(Frozen):
     translations: dict[Locale, Translation] = Field(default_factory=dict)
     validated: bool
     license: str = Field(min_length=1)
+    #: the licence does not cover showing results to the public: the questionnaire is off
+    #: (not listed, served or invitable) unless the operator enables it by id.
+    requires_permission: bool = False
+    #: for researchers: how answer codes relate to the instrument's own coding; in the codebook.
+    coding_note: str | None = None
     citation: str | None = None
     response_scales: dict[Slug, ResponseScale] = Field(min_length=1)
     items: list[Item] = Field(min_length=1)
@@ -321,10 +358,24 @@ class Definition(Frozen):
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON of the definition: what the lock file records."""
-        canonical = json.dumps(
-            self.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":")
-        )
+        canonical = json.dumps(self.canonical(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def canonical(self) -> dict[str, object]:
+        """The dump that is hashed: fields added to the format after 1.0 are left out while
+        they hold their default, so that every definition published before keeps its hash."""
+        data = self.model_dump(mode="json", by_alias=True)
+        for key, default in (("requires_permission", False), ("coding_note", None)):
+            if data[key] == default:
+                del data[key]
+        for scale in data["scales"]:
+            if scale["max_missing"] is None:
+                del scale["max_missing"]
+        for response_scale in data["response_scales"].values():
+            for option in response_scale["options"]:
+                if not option["not_applicable"]:
+                    del option["not_applicable"]
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> Definition:
@@ -351,8 +402,10 @@ class Definition(Frozen):
             options = self.response_scales.get(item.scale)
             if options is None:
                 problems.append(f"items[{n}].scale: unknown response scale {item.scale!r}")
-            elif item.recode is not None and sorted(item.recode) != options.values:
-                problems.append(f"items[{n}].recode: must map exactly the values {options.values}")
+            elif item.recode is not None and sorted(item.recode) != options.scored_values:
+                problems.append(
+                    f"items[{n}].recode: must map exactly the values {options.scored_values}"
+                )
         for n, scale in enumerate(self.scales):
             for item_id in scale.items:
                 if item_id not in item_ids:

@@ -8,7 +8,8 @@ Errors::
     DefinitionLoadError                 a content file cannot be read or is not valid
      └── PublishedDefinitionChanged     a locked id@version now has a different content hash
     UnknownQuestionnaire (LookupError)  no definition with this id
-     └── UnknownVersion                 the id exists, but not in this version
+     ├── UnknownVersion                 the id exists, but not in this version
+     └── NotOffered                     its licence needs permission the operator has not given
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ class UnknownQuestionnaire(LookupError):
 
 class UnknownVersion(UnknownQuestionnaire):
     """The questionnaire exists, but not in the requested version."""
+
+
+class NotOffered(UnknownQuestionnaire):
+    """The questionnaire needs the operator's permission (`requires_permission`), not given."""
 
 
 # --- reading files ----------------------------------------------------------------------------
@@ -240,10 +245,20 @@ class Registry:
     """Every definition by id and version, with the concepts and the support content."""
 
     def __init__(
-        self, definitions: Iterable[Definition], concepts: Concepts, support: Support
+        self,
+        definitions: Iterable[Definition],
+        concepts: Concepts,
+        support: Support,
+        *,
+        enabled: Iterable[str] = (),
+        support_region: str | None = None,
     ) -> None:
         self.concepts = concepts
         self.support = support
+        #: the deployment's own region for support lines (`ATTUNE_SUPPORT_REGION`).
+        self.support_region = support_region
+        #: ids of `requires_permission` questionnaires the operator has enabled.
+        self.enabled = frozenset(enabled)
         self._by_id: dict[str, dict[str, Definition]] = {}
         self._hashes: dict[str, str] = {}
         for definition in definitions:
@@ -263,13 +278,17 @@ class Registry:
         *,
         concepts_file: Path = DEFAULT_CONCEPTS,
         lock_file: Path | None = None,
+        enabled: Iterable[str] = (),
+        support_region: str | None = None,
     ) -> Registry:
         """Load and check every file; the lock defaults to the one beside the directory."""
         files = load_definitions(definitions_dir)
         check_lock(files, read_lock(lock_file or lock_path(Path(definitions_dir))))
         concepts = _load_model(Path(concepts_file), Concepts)
         support = _load_model(Path(support_file or DEFAULT_SUPPORT), Support)
-        return cls(files.values(), concepts, support)
+        return cls(
+            files.values(), concepts, support, enabled=enabled, support_region=support_region
+        )
 
     def get(self, questionnaire_id: str, version: str | None = None) -> Definition:
         """One definition: the given version, or the latest (by semver) when none is given."""
@@ -282,6 +301,34 @@ class Registry:
                 f"versions: {', '.join(versions)}"
             )
         return versions[version]
+
+    def requires_permission(self, questionnaire_id: str) -> bool:
+        """Whether any version of the questionnaire says its licence needs permission."""
+        versions = self._versions_of(questionnaire_id).values()
+        return any(d.requires_permission for d in versions)
+
+    def is_offered(self, questionnaire_id: str) -> bool:
+        """Whether people may be shown, sent or given this questionnaire here."""
+        if questionnaire_id in self.enabled:
+            return True
+        return not self.requires_permission(questionnaire_id)
+
+    def offered(self, questionnaire_id: str, version: str | None = None) -> Definition:
+        """Like `get`, for listing, serving and inviting: `NotOffered` unless it is offered.
+
+        Stored results keep using `get`, so they still export and rescore while it is off.
+        """
+        definition = self.get(questionnaire_id, version)
+        if not self.is_offered(questionnaire_id):
+            raise NotOffered(
+                f"questionnaire {questionnaire_id!r} is not offered here: its licence does not "
+                "cover this use, and the operator has not enabled it"
+            )
+        return definition
+
+    def latest_offered(self) -> list[Definition]:
+        """The latest version of each offered questionnaire, sorted by id."""
+        return [d for d in self.latest() if self.is_offered(d.id)]
 
     def versions(self, questionnaire_id: str) -> list[str]:
         """The versions of a questionnaire, oldest first."""

@@ -14,7 +14,7 @@ from app.questionnaires.dependencies import (
     RegistryDep,
     VersionQuery,
     WantedLocales,
-    find_questionnaire,
+    find_offered_questionnaire,
     locales_wanted,
 )
 from app.questionnaires.model import Definition
@@ -37,14 +37,18 @@ CONCEPT_LOCALES = ["en", "es"]
 async def list_questionnaires(
     registry: RegistryDep, wanted: WantedLocales
 ) -> list[QuestionnaireSummary]:
-    """List every questionnaire at its latest version, in the wanted language where offered."""
+    """List every questionnaire offered here at its latest version, in the wanted language.
+
+    A questionnaire whose licence needs permission is left out until the operator enables it
+    (`ATTUNE_QUESTIONNAIRES_ENABLED`).
+    """
     return [
         summarize(
             d,
             registry.versions(d.id),
             negotiate_locale(wanted, d.locales, d.default_locale),
         )
-        for d in registry.latest()
+        for d in registry.latest_offered()
     ]
 
 
@@ -68,7 +72,7 @@ async def get_questionnaire(
     # Parameters are declared here rather than through the lookup dependencies the other
     # routes use: this is the API's hottest read, and each dependency level costs FastAPI
     # more than the lookup itself (seen in `make bench`).
-    definition = find_questionnaire(request.app.state.registry, questionnaire_id, version)
+    definition = find_offered_questionnaire(request.app.state.registry, questionnaire_id, version)
     wanted = locales_wanted(request, lang)
     locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
     etag, body = _rendered(request, definition, locale)

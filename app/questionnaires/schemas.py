@@ -21,6 +21,9 @@ class OptionView(View):
 
     value: int
     label: str
+    not_applicable: bool = Field(
+        False, description="A valid answer that scores nothing: the item counts as missing."
+    )
 
 
 class ItemView(View):
@@ -61,6 +64,9 @@ class ScaleView(View):
     items: list[str]
     method: Literal["sum", "mean"]
     min_answered: float = Field(description="Fraction of items needed for a score.")
+    max_missing: int | None = Field(
+        description="If set, instead of min_answered: at most this many items may be missing."
+    )
     prorate: bool = Field(description="Missing answers scale a sum up to the full item count.")
     precision: int = Field(description="Decimals the score is rounded to, half up.")
     min: float
@@ -187,7 +193,7 @@ def present(definition: Definition, definition_hash: str, locale: str) -> Questi
                 text=text(item.text),
                 response_scale=item.scale,
                 options=[
-                    OptionView(value=o.value, label=text(o.label))
+                    OptionView(value=o.value, label=text(o.label), not_applicable=o.not_applicable)
                     for o in definition.response_scales[item.scale].options
                 ],
                 concept=item.concept,
@@ -204,6 +210,7 @@ def present(definition: Definition, definition_hash: str, locale: str) -> Questi
                 items=s.items,
                 method=s.method,
                 min_answered=s.min_answered,
+                max_missing=s.max_missing,
                 prorate=s.prorate,
                 precision=s.precision,
                 min=definition.score_range(s)[0],

@@ -78,6 +78,7 @@ def codebook(
         title=definition.title,
         citation=definition.citation,
         license=definition.license,
+        coding_note=definition.coding_note,
         validated=definition.validated,
         locales=definition.locales,
         de_identification=de_identification(scope, min_people),
@@ -144,9 +145,13 @@ def _fixed_columns(
 
 def _scale_columns(definition: Definition, scale: Scale) -> list[CodebookColumn]:
     low, high = definition.score_range(scale)
+    if scale.max_missing is not None:
+        needed = f"scored with at most {scale.max_missing} item(s) missing"
+    else:
+        needed = f"scored when at least {scale.min_answered:.0%} answered"
+    prorating = ", prorated" if scale.prorate else ", not prorated (sum of the answered items)"
     rule = (
-        f"{scale.method} of item scores {', '.join(scale.items)}; scored when at least "
-        f"{scale.min_answered:.0%} answered{', prorated' if scale.prorate else ''}; "
+        f"{scale.method} of item scores {', '.join(scale.items)}; {needed}{prorating}; "
         "rounded half up "
         f"to {scale.precision} decimals; empty when insufficient"
     )
@@ -207,6 +212,9 @@ def _item_column(definition: Definition, item: Item) -> CodebookColumn:
         scoring = "recoded: " + ", ".join(f"{a}->{s}" for a, s in item.recode.items())
     else:
         scoring = "item score = answer"
+    not_applicable = [o.value for o in options if o.not_applicable]
+    if not_applicable:
+        scoring += f"; {', '.join(map(str, not_applicable))} = not applicable, counted as missing"
     return CodebookColumn(
         name=f"item_{variable(item.id)}",
         type="integer",

@@ -105,6 +105,7 @@ class Codebook(BaseModel):
     title: dict[str, str]
     citation: str | None
     license: str
+    coding_note: str | None = None
     validated: bool
     locales: list[str]
     de_identification: dict[str, Any]

@@ -15,7 +15,8 @@ from app.scoring.scales import score_scale
 
 #: Bump on any change to what a score is (a rule, rounding, banding, profile or flag logic),
 #: so that every stored result can say which rules produced it and be recomputed.
-ENGINE_VERSION = "1.0.0"
+#: 1.1.0 added `max_missing` and not-applicable answers; 1.0.0 definitions score as before.
+ENGINE_VERSION = "1.1.0"
 
 Problem = tuple[str, str]
 
@@ -95,6 +96,17 @@ def _item_scores(
         if item.id not in answers:
             continue
         answer = answers[item.id]
+        if answer in definition.response_scales[item.scale].not_applicable:
+            # A real answer ("no one was close to me") that the item cannot score: missing.
+            trace.append(
+                TraceStep(
+                    rule="item",
+                    target=item.id,
+                    detail=f"{item.id}: answer {answer} is 'not applicable', counted as missing",
+                    data={"answer": answer, "score": None, "not_applicable": True},
+                )
+            )
+            continue
         if item.reverse:
             scores[item.id] = _reversed(definition, item, answer, trace)
         elif item.recode is not None:

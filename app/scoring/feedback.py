@@ -2,8 +2,9 @@
 
 Order (CONTENT.md §4): the flags that fired, then the overall profile, then one message per
 scale in the definition's order (a kind request for the missing answers when a scale could not
-be scored). The non-diagnostic notice and support resources are always present; support comes
-first when a flag fired. Pure: no I/O, no state.
+be scored). The non-diagnostic notice, a one-line crisis pointer and support resources are
+always present; support comes first when a flag fired. The support (chosen by region and
+language in `app.questionnaires.support`) is passed in. Pure: no I/O, no state.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from app.questionnaires.content import Concepts, Support, SupportResource
+from app.questionnaires.content import Concepts, SupportResource
 from app.questionnaires.model import Definition, FeedbackText, Rule, Scale
+from app.questionnaires.support import SupportChoice
 from app.scoring.result import ScaleScore, ScoreResult
 
 #: Shown in place of band feedback when a scale has too few answers; `en` is the fallback.
@@ -61,10 +63,16 @@ class FeedbackMessage(FeedbackModel):
 
 
 class SupportSection(FeedbackModel):
-    """Where to find support; `urgent` is set only when a flag fired."""
+    """Where to find support; `urgent` is set only when a flag fired.
+
+    `language` is the reader's (it may differ from the questionnaire's); `region` is the
+    country whose lines are shown, or none when the reader's country is not known.
+    """
 
     heading: str
     urgent: str | None
+    language: str
+    region: str | None
     resources: list[SupportResource]
 
 
@@ -73,6 +81,8 @@ class Feedback(FeedbackModel):
 
     locale: str
     notice: str
+    #: the one-line crisis pointer, on every result.
+    crisis: str
     support_first: bool
     support: SupportSection
     messages: list[FeedbackMessage]
@@ -92,7 +102,7 @@ def render_feedback(
     result: ScoreResult,
     locale: str,
     concepts: Concepts,
-    support: Support,
+    support: SupportChoice,
 ) -> Feedback:
     """The feedback for a result in the requested locale (or the definition's default)."""
     scored_with = f"{result.questionnaire_id}@{result.questionnaire_version}"
@@ -101,15 +111,18 @@ def render_feedback(
     chosen = choose_locale(definition, locale)
     messages = _messages(_Writer(definition, concepts, chosen), result)
     flagged = bool(result.flags)
-    content = support.for_locale(chosen)
+    texts = support.texts
     return Feedback(
         locale=chosen,
-        notice=content.notice,
+        notice=texts.notice,
+        crisis=support.pointer,
         support_first=flagged,
         support=SupportSection(
-            heading=content.heading,
-            urgent=content.urgent if flagged else None,
-            resources=list(content.resources),
+            heading=texts.heading,
+            urgent=texts.urgent if flagged else None,
+            language=support.language,
+            region=support.region,
+            resources=list(support.resources),
         ),
         messages=messages,
     )

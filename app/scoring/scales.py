@@ -52,8 +52,10 @@ def score_scale(
         return _scale_score(scale, tally, (low, high), None, None)
     trace.append(_method_step(scale, tally))
     value = tally.raw if scale.method == "sum" else tally.mean
-    if scale.method == "sum" and tally.missing:
+    if scale.method == "sum" and tally.missing and scale.prorate:
         value = _prorate(scale, tally, trace)
+    elif scale.method == "sum" and tally.missing:
+        trace.append(_unprorated_step(scale, tally))
     value = _clamp(scale, value, low, high, trace)
     rounded = _round(scale, value, trace)
     return _scale_score(scale, tally, (low, high), rounded, _band(scale, rounded, trace))
@@ -109,7 +111,11 @@ def _is_insufficient(scale: Scale, tally: _Tally, trace: list[TraceStep]) -> boo
     # Compare the share itself, not `answered >= total * min_answered`: a division is rounded
     # to the float nearest the exact fraction, as the literal is, so 7 / 25 is the same float
     # as 0.28, whereas 25 * 0.28 is 7.000000000000001 and would wrongly fail 7 of 25.
-    if share < scale.min_answered:
+    if scale.max_missing is not None:
+        if len(tally.missing) <= scale.max_missing:
+            return False
+        why = f"more than the {scale.max_missing} missing item(s) this scale allows"
+    elif share < scale.min_answered:
         why = f"below the required {format_number(scale.min_answered * 100)} %"
     elif not scale.prorate and tally.missing:
         why = "and this scale is not prorated, so every item must be answered"
@@ -125,6 +131,7 @@ def _is_insufficient(scale: Scale, tally: _Tally, trace: list[TraceStep]) -> boo
                 "total": tally.total,
                 "min_answered": scale.min_answered,
                 "prorate": scale.prorate,
+                "max_missing": scale.max_missing,
                 "missing": tally.missing,
             },
         )
@@ -143,6 +150,24 @@ def _method_step(scale: Scale, tally: _Tally) -> TraceStep:
         target=scale.id,
         detail=detail,
         data={"method": scale.method, "answered": n, "raw": raw, "mean": mean},
+    )
+
+
+def _unprorated_step(scale: Scale, tally: _Tally) -> TraceStep:
+    """Say that a sum with missing items is kept as it is (``max_missing`` without prorating)."""
+    return TraceStep(
+        rule="prorate",
+        target=scale.id,
+        detail=(
+            f"{tally.answered} of {tally.total} answered; this scale is not prorated, so the "
+            f"score is the sum of the answered items, {format_number(tally.raw)}"
+        ),
+        data={
+            "raw": tally.raw,
+            "answered": tally.answered,
+            "total": tally.total,
+            "prorated": None,
+        },
     )
 
 

@@ -16,8 +16,13 @@ async def questionnaire(client: httpx.AsyncClient, questionnaire_id: str) -> dic
 
 
 def answer_all(definition: dict[str, Any], position: int = 0) -> dict[str, int]:
-    """An answer to every item: the option at `position` (negative counts from the end)."""
-    return {item["id"]: item["options"][position]["value"] for item in definition["items"]}
+    """An answer to every item: the scored option at `position` (negative counts from the end);
+    a "not applicable" option ("No one was close to me") is never chosen, since it scores nothing.
+    """
+    return {
+        item["id"]: [o for o in item["options"] if not o["not_applicable"]][position]["value"]
+        for item in definition["items"]
+    }
 
 
 async def start(

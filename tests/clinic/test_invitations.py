@@ -51,8 +51,8 @@ async def test_the_link_is_shown_once_and_only_its_hash_is_stored(
     assert body["status"] == "pending"
     assert body["show_feedback"] is True
     assert body["questionnaires"] == [
-        {"id": "connection", "version": "1.0.0"},
-        {"id": "window-of-tolerance", "version": "1.0.0"},
+        {"id": "connection", "version": "1.1.0"},
+        {"id": "window-of-tolerance", "version": "1.1.0"},
     ]
     expires = datetime.fromisoformat(body["expires_at"])
     assert abs(expires - (utcnow() + timedelta(days=7))) < timedelta(minutes=1)

@@ -12,6 +12,14 @@ from app.assessments.models import Assessment
 from tests.clinic.conftest import CALM, FLAGGING, add_client, submit_for
 from tests.conftest import new_staff, snapshot
 
+#: window-of-tolerance 1.1.0: hyper and hypo at the top, ventral regulation at the bottom.
+FLAGGED_1_1 = [
+    {"id": "hyperarousal-high", "label": "Often revved up"},
+    {"id": "hypoarousal-high", "label": "Often shut down"},
+    {"id": "swinging-little-settling", "label": "Swinging between both edges with little settling"},
+    {"id": "outside-window-little-settling", "label": "Outside the window with little settling"},
+]
+
 
 async def test_results_come_newest_first_with_scores_flags_and_trace(
     app: FastAPI, client: httpx.AsyncClient
@@ -32,9 +40,7 @@ async def test_results_come_newest_first_with_scores_flags_and_trace(
     assert newest["result_id"] == flagged_result
     assert newest["source"] == "app"
     assert newest["questionnaire_id"] == "window-of-tolerance"
-    assert newest["flags"] == [
-        {"id": "high-distress-low-support", "label": "High activation with little settling"}
-    ]
+    assert newest["flags"] == FLAGGED_1_1
     assert newest["profile"]["id"] == "swinging"
     hyper = next(s for s in newest["scales"] if s["id"] == "hyperarousal")
     assert (hyper["score"], hyper["band"]) == (16.0, "high")
@@ -105,11 +111,9 @@ async def test_flagged_results_wait_for_attention_until_acknowledged(
             "client_id": patient["id"],
             "client_label": "Sam",
             "questionnaire_id": "window-of-tolerance",
-            "questionnaire_version": "1.0.0",
+            "questionnaire_version": "1.1.0",
             "profile": "swinging",
-            "flags": [
-                {"id": "high-distress-low-support", "label": "High activation with little settling"}
-            ],
+            "flags": FLAGGED_1_1,
         }
     ]
     assert (await client.get("/v1/attention", headers=colleague)).json()["items"] == []

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from app.accounts.models import Organization, User
 from app.clinic.models import Client, Invitation
 from app.db import utcnow
+from app.questionnaires.registry import Registry
 from app.respondents.models import Respondent
 from app.security import hash_token, new_token
 
@@ -39,6 +40,10 @@ class Link:
     def url(self) -> str:
         """The link's path."""
         return f"/intake/{self.token}"
+
+
+#: each built-in questionnaire's default version, as an invitation made today would name it.
+LATEST = {d.id: d.version for d in Registry.load().latest()}
 
 
 async def make_link(
@@ -76,7 +81,7 @@ async def make_link(
             client_id=client.id,
             created_by=therapist.id,
             token_hash=hash_token(token),
-            questionnaires=[{"id": q, "version": "1.0.0"} for q in questionnaires],
+            questionnaires=[{"id": q, "version": LATEST[q]} for q in questionnaires],
             expires_at=invitation.pop("expires_at", utcnow() + timedelta(days=7)),
             **invitation,
         )

@@ -58,7 +58,7 @@ def test_validate_checks_every_built_in_and_the_registry() -> None:
     result = runner.invoke(questionnaires_app, ["validate"])
     assert result.exit_code == 0, result.output
     assert result.output.count("ok  ") == len(BUILT_IN_LOCK) + 1
-    assert "ok  registry: 4 definitions" in result.output
+    assert f"ok  registry: {len(BUILT_IN_LOCK)} definitions" in result.output
 
 
 def test_validate_reports_the_broken_file_and_exits_1(definitions: Path) -> None:
@@ -126,12 +126,12 @@ def test_lock_refuses_to_change_a_published_hash(definitions: Path) -> None:
 def test_lock_adds_a_new_version_and_keeps_the_old_entries(definitions: Path) -> None:
     runner.invoke(questionnaires_app, ["lock", "--dir", str(definitions)])
     old = definitions / "three-item-loneliness.yaml"
-    text = old.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.1.0")
+    text = old.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.9.0")
     old.unlink()
-    (definitions / "three-item-loneliness-1.1.0.yaml").write_text(text, encoding="utf-8")
+    (definitions / "three-item-loneliness-1.9.0.yaml").write_text(text, encoding="utf-8")
     result = runner.invoke(questionnaires_app, ["lock", "--dir", str(definitions)])
     assert result.exit_code == 0, result.output
-    assert "added  three-item-loneliness@1.1.0" in result.output
+    assert "added  three-item-loneliness@1.9.0" in result.output
     entries = read_lock(lock_path(definitions))
     assert entries["three-item-loneliness@1.0.0"] == BUILT_IN_LOCK["three-item-loneliness@1.0.0"]
     assert len(entries) == len(BUILT_IN_LOCK) + 1

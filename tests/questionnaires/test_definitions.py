@@ -84,7 +84,8 @@ def feedback_texts(registry: Registry, locale: str) -> Iterator[tuple[str, str]]
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 def test_every_built_in_definition_loads(path: Path) -> None:
     definition = load_definition(path)
-    assert definition.id == path.stem
+    # The first version is named by id; later ones carry their version (id-1.1.0.yaml).
+    assert path.stem in (definition.id, f"{definition.id}-{definition.version}")
 
 
 def test_the_built_in_questionnaires_are_these(registry: Registry) -> None:
@@ -127,10 +128,11 @@ def test_a_changed_definition_under_new_versions_loads(definitions_copy: Path) -
     original = (definitions_copy / "connection.yaml").read_text(encoding="utf-8")
     for version in ("1.9.0", "1.10.0"):
         changed = original.replace("version: 1.0.0", f"version: {version}")
+        (definitions_copy / f"connection-{version}.yaml").unlink(missing_ok=True)
         changed = changed.replace("title:\n  en: Connection", "title:\n  en: Connection (new)")
         (definitions_copy / f"connection-{version}.yaml").write_text(changed, encoding="utf-8")
     registry = Registry.load(definitions_copy)
-    assert registry.versions("connection") == ["1.0.0", "1.9.0", "1.10.0"]
+    assert registry.versions("connection") == ["1.0.0", "1.1.0", "1.9.0", "1.10.0"]
     assert registry.get("connection").version == "1.10.0"  # semver, not string order
     assert registry.get("connection", "1.0.0").title["en"] == "Connection"
     assert registry.latest()[0].key == "connection@1.10.0"
@@ -242,9 +244,10 @@ def test_the_json_schema_of_the_format_is_generated() -> None:
 
 def test_registry_lookups(registry: Registry) -> None:
     definition = registry.get("connection")
-    assert registry.get("connection", "1.0.0") is definition
-    assert registry.versions("connection") == ["1.0.0"]
-    assert [d.key for d in registry.all()] == [f"{i}@1.0.0" for i in BUILT_IN]
+    assert registry.versions("connection") == ["1.0.0", "1.1.0"]
+    assert registry.get("connection", "1.1.0") is definition
+    assert registry.get("connection", "1.0.0").version == "1.0.0"
+    assert sorted(d.key for d in registry.all()) == sorted(read_lock(lock_path(DEFAULT_DIR)))
     assert registry.hash(definition) == definition.content_hash()
     copy = definition.model_copy()
     assert registry.hash(copy) == definition.content_hash()
@@ -267,11 +270,10 @@ def test_concepts_and_support_load_in_english_and_spanish(registry: Registry) ->
     for concept in registry.concepts.concepts:
         for text in (concept.title, concept.summary, concept.why_it_matters):
             assert set(text) == {"en", "es"}, concept.id
-    assert set(registry.support.locales) == {"en", "es"}
-    urls = {r.url for r in registry.support.for_locale("en").resources}
-    assert {"https://988lifeline.org", "https://findahelpline.com"} <= urls
-    phones = {r.phone for r in registry.support.for_locale("es").resources}
-    assert {"112", "024"} <= phones
+    assert set(registry.support.texts) == {"en", "es"}
+    assert registry.support.regions["US"].crisis.url == "https://988lifeline.org"
+    assert registry.support.international[0].url == "https://findahelpline.com"
+    assert registry.support.regions["ES"].crisis.phone == "024"
 
 
 def test_validated_instruments_carry_licence_and_citation(registry: Registry) -> None:
@@ -282,9 +284,12 @@ def test_validated_instruments_carry_licence_and_citation(registry: Registry) ->
             assert definition.citation is None, definition.key
             assert not any(t.validated for t in definition.translations.values())
         assert set(definition.translations) == set(definition.locales), definition.key
+    first = registry.get("de-jong-gierveld-6", "1.0.0")
+    assert "on condition that the source is cited" in first.license
     de_jong = registry.get("de-jong-gierveld-6")
-    assert "on condition that the source is cited" in de_jong.license
+    assert "available for scientific research programs" in de_jong.license
     assert "Manual of the Loneliness Scale" in de_jong.license
+    assert de_jong.requires_permission
 
 
 def test_validated_items_are_verbatim(registry: Registry) -> None:

@@ -206,4 +206,4 @@ async def test_the_export_is_audited_with_its_row_count(
     assert event["details"]["completed"] is True
     assert event["details"]["format"] == "jsonl"
     assert event["details"]["items"] is True
-    assert event["target"] == f"{LONELINESS}@1.0.0"
+    assert event["target"] == f"{LONELINESS}@1.1.0"

@@ -124,14 +124,38 @@ def make_concepts() -> Concepts:
 
 
 def make_support() -> Support:
-    """Support content in English and Spanish."""
+    """Support content in English and Spanish: one country (XA) and a directory."""
 
     def one(lang: str) -> Data:
         return {
             "notice": f"{lang} notice",
             "heading": f"{lang} heading",
             "urgent": f"{lang} urgent",
-            "resources": [{"name": f"{lang} line", "description": "call", "phone": "112"}],
+            "pointer": f"{lang} call {{line}} or {{emergency}}",
+            "pointer_general": f"{lang} call a line below",
+            "local_emergency": f"{lang} local emergency",
         }
 
-    return Support.model_validate({"locales": {"en": one("en"), "es": one("es")}})
+    def line(name: str, phone: str | None = None) -> Data:
+        return {
+            "name": name,
+            "description": {"en": "call", "es": "llama"},
+            "phone": phone,
+            "source": "https://example.org/checked",
+            "checked": "2026-12-01",
+        }
+
+    return Support.model_validate(
+        {
+            "texts": {"en": one("en"), "es": one("es")},
+            "regions": {
+                "XA": {
+                    "name": {"en": "Xland", "es": "Xlandia"},
+                    "crisis": line("en line", "555"),
+                    "emergency": line("emergency", "112"),
+                }
+            },
+            "defaults": {"en": ["XA"]},
+            "international": [line("directory")],
+        }
+    )

@@ -280,7 +280,7 @@ def test_result_identity_and_hash() -> None:
     definition = one_scale()
     result = score(definition, {"a": 1})
     assert (result.questionnaire_id, result.questionnaire_version) == ("test-check", "1.0.0")
-    assert result.engine_version == ENGINE_VERSION == "1.0.0"
+    assert result.engine_version == ENGINE_VERSION == "1.1.0"
     assert result.definition_hash == definition.content_hash()
     assert score(definition, {"a": 1}, definition_hash="cached").definition_hash == "cached"
 

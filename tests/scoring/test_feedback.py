@@ -6,6 +6,7 @@ import pytest
 
 from app.questionnaires.content import Concepts, Support
 from app.questionnaires.model import Definition
+from app.questionnaires.support import choose_support
 from app.scoring import Feedback, render_feedback, score
 from app.scoring.feedback import _pick
 from tests.scoring.builders import band, feedback_text, item, make_definition, rule, scale
@@ -46,7 +47,8 @@ def render(
     concepts: Concepts,
     support: Support,
 ) -> Feedback:
-    return render_feedback(definition, score(definition, answers), locale, concepts, support)
+    chosen = choose_support(support, [locale])
+    return render_feedback(definition, score(definition, answers), locale, concepts, chosen)
 
 
 def test_flagged_result_puts_support_and_flags_first(
@@ -62,7 +64,9 @@ def test_flagged_result_puts_support_and_flags_first(
     assert feedback.support_first is True
     assert feedback.support.urgent == "en urgent"
     assert (feedback.notice, feedback.support.heading) == ("en notice", "en heading")
-    assert [r.name for r in feedback.support.resources] == ["en line"]
+    # No region is known, so English's default countries, then the directory.
+    assert [r.name for r in feedback.support.resources] == ["en line", "emergency", "directory"]
+    assert feedback.crisis == "en call a line below"
 
 
 def test_unflagged_result_has_support_last_and_no_urgent_text(
@@ -149,10 +153,11 @@ def test_locale_choice(
 
 
 def test_support_falls_back_to_english(concepts: Concepts, support: Support) -> None:
-    only_en = Support.model_validate({"locales": {"en": support.locales["en"].model_dump()}})
+    only_en = support.model_copy(update={"texts": {"en": support.texts["en"]}})
     definition = make_definition(items=[item("a")], scales=[scale("s", ["a"])])
-    feedback = render_feedback(definition, score(definition, {"a": 1}), "es", concepts, only_en)
+    feedback = render(definition, {"a": 1}, "es", concepts, only_en)
     assert (feedback.locale, feedback.notice) == ("es", "en notice")
+    assert feedback.support.language == "en"
 
 
 @pytest.mark.parametrize(
@@ -169,7 +174,9 @@ def test_result_of_another_definition_is_refused(
 ) -> None:
     other = make_definition(items=[item("a")], scales=[scale("s", ["a"])], **identity)
     with pytest.raises(ValueError, match=f"a result of {message} cannot be rendered"):
-        render_feedback(definition, score(other, {"a": 1}), "en", concepts, support)
+        render_feedback(
+            definition, score(other, {"a": 1}), "en", concepts, choose_support(support, ["en"])
+        )
 
 
 @pytest.mark.parametrize(

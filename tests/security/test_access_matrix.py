@@ -139,6 +139,8 @@ ROLE_ROWS: dict[Route, Row] = {
     ("PUT", "/v1/organization/webhook"): row(ADMIN, body={"url": "https://clinic.example/hook"}),
     ("DELETE", "/v1/organization/webhook"): row(ADMIN),
     ("GET", "/v1/organization/webhook/deliveries"): row(ADMIN),
+    ("GET", "/v1/organization/support"): row(ADMIN),
+    ("PUT", "/v1/organization/support"): row(ADMIN, body={"country": "MX"}),
     ("GET", "/v1/research/export"): row(RESEARCHER, query="?questionnaire=window-of-tolerance"),
     ("GET", "/v1/research/codebook"): row(RESEARCHER, query="?questionnaire=window-of-tolerance"),
     ("GET", "/v1/research/aggregates"): row(RESEARCHER, query="?questionnaire=window-of-tolerance"),
