@@ -13,15 +13,19 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts.models import Organization
+from app.clinic.encryption import UnreadableSecret, decrypt_secret
 from app.clinic.models import WebhookAttempt, WebhookDelivery
+from app.clinic.retention import RETENTION_EVERY, apply_retention
+from app.clinic.targets import REFUSED, RefusedTarget, webhook_client
 from app.clinic.webhooks import (
     BACKOFF_BASE_SECONDS,
     BACKOFF_MAX_SECONDS,
@@ -43,6 +47,7 @@ class _Job:
     event: str
     body: bytes
     url: str
+    #: The stored (encrypted) secret: decrypted only when the event is signed.
     secret: str
 
 
@@ -103,23 +108,33 @@ async def _deliver(
     settings: Settings,
     job: _Job,
 ) -> None:
-    """POST one event and record how it went."""
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "Attune-Webhooks/1",
-        "Attune-Event": job.event,
-        "Attune-Delivery": str(job.delivery_id),
-        "Attune-Signature": sign(job.secret, job.body, int(time.time())),
-    }
+    """POST one event and record how it went.
+
+    `http` must come from `webhook_client`, which checks and pins the target's address. The
+    log says what kind of failure it was, never the target's own words (a refused target
+    reads the same whatever its address, so the log cannot map a network).
+    """
     status_code: int | None = None
     error: str | None = None
     try:
+        secret = decrypt_secret(settings.secret_key.get_secret_value(), job.secret)
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Attune-Webhooks/1",
+            "Attune-Event": job.event,
+            "Attune-Delivery": str(job.delivery_id),
+            "Attune-Signature": sign(secret, job.body, int(time.time())),
+        }
         response = await http.post(
             job.url, content=job.body, headers=headers, timeout=settings.webhook_timeout_seconds
         )
         status_code = response.status_code
+    except RefusedTarget:
+        error = REFUSED
+    except UnreadableSecret:
+        error = "the signing secret cannot be read: register the webhook again"
     except (httpx.HTTPError, httpx.InvalidURL) as failure:
-        error = f"{type(failure).__name__}: {failure}"[:500]
+        error = type(failure).__name__
     await _record(sessionmaker, settings, job.delivery_id, status_code, error)
 
 
@@ -150,27 +165,38 @@ async def _record(
             delivery.next_attempt_at = now + timedelta(seconds=backoff)
 
 
-async def run_deliverer(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> None:
-    """Deliver due events every `webhook_poll_seconds`, until cancelled."""
-    async with httpx.AsyncClient(follow_redirects=False) as http:
+async def run_deliverer(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
+) -> None:
+    """Deliver due events every `webhook_poll_seconds`, and apply retention, until cancelled."""
+    retain_at = clock()
+    async with webhook_client(settings) as http:
         while True:
             await asyncio.sleep(settings.webhook_poll_seconds)
             try:
                 # A full batch means there may be more waiting: drain before sleeping.
                 while await deliver_due(sessionmaker, http, settings) == CLAIM_BATCH:
                     pass
+                if (now := clock()) >= retain_at:
+                    async with sessionmaker.begin() as session:
+                        await apply_retention(session, settings, now)
+                    retain_at = now + RETENTION_EVERY
             except Exception:
                 # The loop must outlive a database hiccup; the rows are retried next poll.
                 logger.exception("webhook delivery round failed")
 
 
 def start_deliverer(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
 ) -> asyncio.Task[None] | None:
     """The background deliverer, unless `webhook_poll_seconds` is 0 (tests drive it)."""
     if settings.webhook_poll_seconds <= 0:
         return None
-    return asyncio.create_task(run_deliverer(sessionmaker, settings), name="attune-webhooks")
+    return asyncio.create_task(run_deliverer(sessionmaker, settings, clock), name="attune-webhooks")
 
 
 async def stop_deliverer(task: asyncio.Task[None] | None) -> None:

@@ -187,10 +187,14 @@ async def acknowledge_result(
 
 @router.put("/organization/webhook", responses=ADMIN)
 async def set_webhook(
-    body: WebhookUpdate, session: SessionDep, admin: CurrentAdmin
+    body: WebhookUpdate, session: SessionDep, admin: CurrentAdmin, settings: AppSettings
 ) -> WebhookCreated:
-    """Register the organization's webhook; returns a new signing secret, shown this once."""
-    secret = await webhooks.set_webhook(session, admin.organization_id, body.url)
+    """Register the organization's webhook; returns a new signing secret, shown this once.
+
+    The URL must be https to a public internet address: a host that is, or resolves to, a
+    loopback, private, link-local, unique-local, multicast or reserved address is a 422.
+    """
+    secret = await webhooks.set_webhook(session, admin.organization_id, body.url, settings)
     return WebhookCreated(url=body.url.strip(), secret=secret)
 
 

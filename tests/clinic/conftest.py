@@ -27,12 +27,17 @@ PUBLIC_URL = "https://attune.example"
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Test settings; no background sender, so tests call deliver_due themselves."""
+    """Test settings; no background sender, so tests call deliver_due themselves.
+
+    The webhook receiver of these tests listens on 127.0.0.1, so local targets are allowed
+    explicitly; tests/clinic/test_targets.py runs without that, as production does.
+    """
     return Settings(
         database_url=database_url,
         environment="test",
         public_url=PUBLIC_URL,
         webhook_poll_seconds=0,
+        webhook_allow_local=True,
     )
 
 

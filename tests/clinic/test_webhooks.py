@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from app.clinic.delivery import deliver_due
 from app.clinic.models import WebhookAttempt, WebhookDelivery
+from app.clinic.targets import webhook_client
 from app.clinic.webhooks import enqueue_event, sign, verify_signature
 from app.db import utcnow
 from app.main import create_app
@@ -74,7 +75,7 @@ async def test_an_event_is_signed_retried_and_recorded(
     payload = intake_payload()
     await enqueue(app, org, payload)
 
-    async with httpx.AsyncClient() as http:
+    async with webhook_client(app.state.settings) as http:
         assert await deliver_due(app.state.sessionmaker, http, app.state.settings) == 1
         assert await deliver_due(app.state.sessionmaker, http, app.state.settings) == 0
         await make_due(app)
@@ -105,7 +106,7 @@ async def test_a_failed_try_backs_off_and_the_last_one_gives_up(
     await enqueue(app, org, intake_payload())
     settings = app.state.settings.model_copy(update={"webhook_max_attempts": 2})
 
-    async with httpx.AsyncClient() as http:
+    async with webhook_client(app.state.settings) as http:
         before = utcnow()
         await deliver_due(app.state.sessionmaker, http, settings)
         async with app.state.sessionmaker() as session:
@@ -132,14 +133,13 @@ async def test_an_unreachable_receiver_is_recorded_as_an_error(
     await register(client, admin, "http://127.0.0.1:9/nothing-listens-here")
     await enqueue(app, org, intake_payload())
 
-    async with httpx.AsyncClient() as http:
+    async with webhook_client(app.state.settings) as http:
         assert await deliver_due(app.state.sessionmaker, http, app.state.settings) == 1
 
     async with app.state.sessionmaker() as session:
         attempt = (await session.execute(select(WebhookAttempt))).scalar_one()
     assert attempt.status_code is None
-    assert attempt.error
-    assert "ConnectError" in attempt.error
+    assert attempt.error == "ConnectError"  # the kind of failure, not the OS's words
 
 
 async def test_the_payload_carries_ids_and_flags_only(
@@ -154,7 +154,7 @@ async def test_the_payload_carries_ids_and_flags_only(
     assert await count(app, "webhook_deliveries") == 0
     await enqueue(app, org, intake_payload())
 
-    async with httpx.AsyncClient() as http:
+    async with webhook_client(app.state.settings) as http:
         await deliver_due(app.state.sessionmaker, http, app.state.settings)
 
     event = json.loads(receiver.received[0]["body"])
@@ -188,13 +188,14 @@ async def test_the_outbox_follows_the_transaction_and_needs_a_webhook(
     assert [d["status"] for d in listed.json()["items"]] == ["failed"]
 
 
-async def test_only_an_admin_registers_and_only_https_or_this_machine(
+async def test_only_an_admin_registers_and_only_a_web_url(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     admin, _, org = await new_staff(app, "admin")
     therapist, _, _ = await new_staff(app, "therapist", org)
 
-    for url in ("http://clinic.example/hook", "ftp://clinic.example/", "https://", "hook"):
+    bad = ("ftp://clinic.example/", "https://", "hook", "https://user:pw@clinic.example/")
+    for url in bad:
         response = await client.put("/v1/organization/webhook", json={"url": url}, headers=admin)
         assert response.status_code == 422, url
         assert response.json()["errors"][0]["pointer"] == "#/url"

@@ -1,0 +1,51 @@
+"""Retention: webhook events and audit rows are deleted once they are old enough.
+
+Sent (or given-up) webhook events are kept `outbox_retention_days` for the deliveries list,
+audit rows `audit_retention_days`; pending events are never deleted. The background sender
+applies this about once an hour (`app.clinic.delivery`), so no separate job is needed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.models import AuditEvent
+from app.clinic.models import WebhookAttempt, WebhookDelivery
+from app.config import Settings
+
+#: How often a worker applies retention (each worker does; deleting twice is harmless).
+RETENTION_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Purged:
+    """How many rows retention deleted."""
+
+    webhook_events: int
+    audit_events: int
+
+
+async def apply_retention(session: AsyncSession, settings: Settings, now: datetime) -> Purged:
+    """Delete finished webhook events and audit rows older than their retention at `now`."""
+    outbox_before = now - timedelta(days=settings.outbox_retention_days)
+    finished = select(WebhookDelivery.id).where(
+        WebhookDelivery.status.in_(("delivered", "failed")),
+        WebhookDelivery.created_at < outbox_before,
+    )
+    await session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(finished)))
+    events = await session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.status.in_(("delivered", "failed")),
+            WebhookDelivery.created_at < outbox_before,
+        )
+    )
+    audit_before = now - timedelta(days=settings.audit_retention_days)
+    audits = await session.execute(delete(AuditEvent).where(AuditEvent.created_at < audit_before))
+    return Purged(
+        webhook_events=int(events.rowcount),  # type: ignore[attr-defined]
+        audit_events=int(audits.rowcount),  # type: ignore[attr-defined]
+    )
