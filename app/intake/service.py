@@ -16,9 +16,11 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
+from app.assessments.models import SUBMITTED, Assessment, Result
 from app.assessments.service import (
     InvitationScope,
+    Submitted,
+    result_of,
     save_answers,
     start_assessment,
     submit_assessment,
@@ -105,24 +107,25 @@ async def authenticate_invitation(
     if respondent is None:  # pragma: no cover - the foreign key keeps the respondent
         raise Unauthorized("The bearer token is not valid.")
     questionnaires = frozenset((q["id"], q["version"]) for q in invitation.questionnaires)
-    return respondent, InvitationScope(invitation.id, questionnaires)
+    return respondent, InvitationScope(invitation.id, questionnaires, invitation.show_feedback)
 
 
 async def intake_assessments(
     session: AsyncSession, registry: Registry, invitation: Invitation, client: Client
 ) -> list[Part]:
-    """One in-progress assessment per questionnaire of the invitation, in its order.
+    """One assessment per questionnaire of the invitation, in its order.
 
-    Made on the first visit and found again on later ones, so a person resumes where they
-    left off. The invitation row is locked while they are made (PostgreSQL; SQLite's write
-    transactions are serial already), so two first visits at once make one set.
+    Made on the first visit and found again on later ones (also one an app submitted with
+    the link's token), so a person resumes where they left off. The invitation row is locked
+    while they are made (PostgreSQL; SQLite's write transactions are serial already), so two
+    first visits at once make one set.
     """
-    found = await _in_progress(session, invitation)
+    found = await _existing(session, invitation)
     if len(found) < len(invitation.questionnaires):
         await session.execute(
             select(Invitation.id).where(Invitation.id == invitation.id).with_for_update()
         )
-        found = await _in_progress(session, invitation)
+        found = await _existing(session, invitation)
     respondent = await _respondent(session, client)
     parts = []
     for reference in invitation.questionnaires:
@@ -140,7 +143,12 @@ async def intake_assessments(
 async def save_intake_answers(
     session: AsyncSession, registry: Registry, part: Part, answers: Mapping[str, int | None]
 ) -> None:
-    """Save the answers given on one page of the form (`None` clears one)."""
+    """Save the answers given on one page of the form (`None` clears one).
+
+    A part already submitted (through the app, with the link's token) keeps its answers.
+    """
+    if part.assessment.status == SUBMITTED:
+        return
     changes = {k: v for k, v in answers.items() if part.assessment.answers.get(k) != v}
     if changes:
         await save_answers(session, registry, part.assessment, changes, if_match=None)
@@ -168,23 +176,60 @@ async def submit_intake(
     """Submit every part once every item is answered, and spend the link.
 
     Missing answers: 422 listing them, nothing submitted. The link is claimed first with a
-    conditional UPDATE, so of two submits at once exactly one gets past it (409 for the other).
+    conditional UPDATE, so of two submits at once exactly one gets past it (409 for the
+    other), and of a submit and a revoke (or the link expiring) exactly one wins (410).
     """
     if missing := missing_answers(parts):
         raise MissingAnswers(missing)
     now = utcnow()
     if not await _claim(session, invitation, now, consent):
+        await session.refresh(invitation)
+        reason = refusal(invitation, now)
+        if reason in ("revoked", "expired"):
+            raise Gone("This link can no longer be used.", reason=reason)
         raise Conflict("This link was just used in another window.")
     # The assessments take their consent from the respondent when they are submitted.
     respondent = await _respondent(session, client)
     set_consent(respondent, consent)
     completed = []
     for part in parts:
+        if part.assessment.status == SUBMITTED:  # through the app, before the form
+            completed.append((part, await result_of(session, part.assessment)))
+            continue
         key = f"intake:{invitation.id}:{part.assessment.id}"
         submitted = await submit_assessment(session, registry, part.assessment, respondent, key)
         completed.append((part, submitted.result))
     await _announce(session, invitation, [(p.assessment, r) for p, r in completed], now)
     return Completed(completed)
+
+
+async def submit_through_link(
+    session: AsyncSession,
+    registry: Registry,
+    assessment: Assessment,
+    respondent: Respondent,
+    idempotency_key: str,
+) -> Submitted:
+    """Submit one assessment of an intake link over the API, then spend the link if complete.
+
+    The invitation row is locked and checked first, so a revoke (or the expiry) that lands
+    while the request runs wins over it: 410, nothing submitted.
+    """
+    assert assessment.invitation_id is not None
+    lock = (
+        select(Invitation)
+        .where(Invitation.id == assessment.invitation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    invitation = (await session.execute(lock)).scalar_one()
+    submitted_before = assessment.status == SUBMITTED
+    if not submitted_before and (reason := refusal(invitation, utcnow())) is not None:
+        raise Gone("This link can no longer be used.", reason=reason)
+    submitted = await submit_assessment(session, registry, assessment, respondent, idempotency_key)
+    if not submitted.replayed:
+        await spend_if_complete(session, invitation.id)
+    return submitted
 
 
 async def spend_if_complete(session: AsyncSession, invitation_id: uuid.UUID) -> bool:
@@ -216,22 +261,31 @@ async def spend_if_complete(session: AsyncSession, invitation_id: uuid.UUID) -> 
 async def _claim(
     session: AsyncSession, invitation: Invitation, now: datetime, consent: bool | None
 ) -> bool:
-    """Mark the link used unless it already is: of two claims at once exactly one wins."""
+    """Mark the link used while it is live: of two claims, or a claim and a revoke, one wins.
+
+    The conditions are re-checked by PostgreSQL on the row as it is after a concurrent
+    revoke commits, so a link revoked (or expired) meanwhile is not claimed.
+    """
     claim = (
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
         .values(used_at=now, research_consent=consent)
     )
     # synchronize_session (auto) also updates the loaded `invitation`, with no second UPDATE.
     return bool((await session.execute(claim)).rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def _in_progress(session: AsyncSession, invitation: Invitation) -> dict[str, Assessment]:
-    """The oldest in-progress assessment of each questionnaire of the invitation."""
+async def _existing(session: AsyncSession, invitation: Invitation) -> dict[str, Assessment]:
+    """The assessment of each questionnaire of the invitation: a submitted one, else the oldest."""
     statement = (
         select(Assessment)
-        .where(Assessment.invitation_id == invitation.id, Assessment.status == IN_PROGRESS)
-        .order_by(Assessment.created_at, Assessment.id)
+        .where(Assessment.invitation_id == invitation.id)
+        .order_by(Assessment.status != SUBMITTED, Assessment.created_at, Assessment.id)
     )
     found: dict[str, Assessment] = {}
     for assessment in (await session.execute(statement)).scalars():
