@@ -12,12 +12,14 @@ from app.accounts.dependencies import CurrentAdmin, CurrentTherapist
 from app.accounts.models import User
 from app.assessments.schemas import TrendRead
 from app.audit.service import record
-from app.clinic import invitations, results, service, webhooks
+from app.clinic import erasure, invitations, results, service, webhooks
 from app.clinic.dependencies import AppSettings, ClientInScope, InvitationInScope, ResultInScope
 from app.clinic.schemas import (
     Acknowledgement,
     AttentionPage,
+    ClientConsentRead,
     ClientCreate,
+    ClientErasure,
     ClientPage,
     ClientRead,
     ClientResultPage,
@@ -64,6 +66,30 @@ async def list_clients(
 async def get_client(client: ClientInScope) -> ClientRead:
     """Get one of your clients."""
     return service.present_client(client)
+
+
+@router.post("/clients/{client_id}/withdraw-consent", responses=STAFF)
+async def withdraw_client_consent(
+    client: ClientInScope, session: SessionDep, user: CurrentTherapist
+) -> ClientConsentRead:
+    """Record the client's withdrawal of research consent: they leave every later export.
+
+    For a client who asked their therapist (an intake link is no credential once spent).
+    Audited; repeating it changes nothing.
+    """
+    return await erasure.withdraw_consent(session, user, client)
+
+
+@router.delete("/clients/{client_id}", responses=STAFF)
+async def erase_client(
+    client: ClientInScope, session: SessionDep, user: CurrentTherapist
+) -> ClientErasure:
+    """Erase the client: answers, results, invitations, label, email and webhook events.
+
+    What stays is an audit row saying that an erasure happened (who, when, the client's id
+    and the counts), with no personal data. Says how many of each were deleted.
+    """
+    return await erasure.erase_client(session, user, client)
 
 
 @router.post(
