@@ -23,7 +23,8 @@ from app.assessments.schemas import (
 from app.db import SessionDep
 from app.errors import BadRequest, Conflict, Forbidden, InvalidInput
 from app.i18n import negotiate_locale
-from app.intake.service import submit_through_link
+from app.intake.completion import submit_through_link
+from app.intake.scope import invitation_scope
 from app.problems import problems
 from app.questionnaires.dependencies import (
     RegistryDep,
@@ -177,7 +178,7 @@ async def submit_assessment(
 
 def _feedback_withheld(session: SessionDep) -> bool:
     """Whether the request came through an intake link that does not show results."""
-    scope = service.invitation_scope(session)
+    scope = invitation_scope(session)
     return scope is not None and not scope.show_feedback
 
 

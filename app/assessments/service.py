@@ -20,41 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
-from app.clinic.models import Invitation
 from app.db import insert_row, insert_unless_exists, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from app.intake.scope import first_of_its_questionnaire, invitation_scope
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.service import definition_of
 from app.respondents.models import Respondent
 from app.scoring import check_answers, score
 from app.scoring.result import ScoreResult
-
-
-@dataclass(frozen=True)
-class InvitationScope:
-    """What an intake link's token may reach: one invitation and the questionnaires it names."""
-
-    invitation_id: uuid.UUID
-    questionnaires: frozenset[tuple[str, str]]
-    #: The therapist's choice: without it, the client's results are not shown to them.
-    show_feedback: bool = True
-
-
-#: Key of the scope in `session.info`: a request authenticated by an intake token sets it, so
-#: every use case in that request (not just the routes that think of it) stays inside it.
-_INVITATION_SCOPE = "attune.invitation_scope"
-
-
-def limit_to_invitation(session: AsyncSession, scope: InvitationScope) -> None:
-    """Confine this session's assessment use cases to one invitation."""
-    session.info[_INVITATION_SCOPE] = scope
-
-
-def invitation_scope(session: AsyncSession) -> InvitationScope | None:
-    """The invitation this session is confined to, if any."""
-    scope: InvitationScope | None = session.info.get(_INVITATION_SCOPE)
-    return scope
 
 
 @dataclass(frozen=True)
@@ -112,7 +86,7 @@ async def start_assessment(
     if scope is not None:
         if (definition.id, definition.version) not in scope.questionnaires:
             raise Forbidden(f"This intake link does not ask for {definition.key}.")
-        await _first_of_its_questionnaire(session, scope.invitation_id, definition)
+        await first_of_its_questionnaire(session, scope.invitation_id, definition.id)
         source, invitation_id = "intake", scope.invitation_id
     validate_answers(definition, answers)
     now = utcnow()
@@ -130,29 +104,6 @@ async def start_assessment(
     session.add(assessment)
     await session.flush()
     return assessment
-
-
-async def _first_of_its_questionnaire(
-    session: AsyncSession, invitation_id: uuid.UUID, definition: Definition
-) -> None:
-    """409 if the invitation already has an assessment of this questionnaire.
-
-    A link asks for each questionnaire once: the one already made (by the form or the app)
-    is the one to answer. The invitation row is locked first (PostgreSQL), so two starts at
-    once make one assessment.
-    """
-    lock = select(Invitation.id).where(Invitation.id == invitation_id).with_for_update()
-    await session.execute(lock)
-    existing = select(Assessment.id).where(
-        Assessment.invitation_id == invitation_id,
-        Assessment.questionnaire_id == definition.id,
-    )
-    found = (await session.execute(existing.limit(1))).scalar_one_or_none()
-    if found is not None:
-        raise Conflict(
-            f"This intake link already has an assessment of {definition.id}: answer that one.",
-            assessment=f"/v1/assessments/{found}",
-        )
 
 
 async def save_answers(
