@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -177,13 +178,20 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 class PinnedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport with its connection pool on a `PinnedBackend`, and no proxy."""
 
-    def __init__(self, backend: PinnedBackend, timeout_s: float, *, allow_http: bool) -> None:
+    def __init__(
+        self,
+        backend: PinnedBackend,
+        timeout_s: float,
+        *,
+        allow_http: bool,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__(trust_env=False)
         self._allow_http = allow_http
         # httpx's transport takes no network backend, so its pool is replaced by one on
         # ours, with httpx's own TLS defaults; httpx still maps the pool's errors to its own.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=tls or httpx.create_ssl_context(),
             network_backend=backend,
             keepalive_expiry=timeout_s,
         )
@@ -195,12 +203,19 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
         return await super().handle_async_request(request)
 
 
-def webhook_client(settings: Settings, resolve: Resolver = system_resolver) -> httpx.AsyncClient:
-    """The HTTP client webhooks are sent with: pinned, checked, no redirects, no proxies."""
+def webhook_client(
+    settings: Settings, resolve: Resolver = system_resolver, tls: ssl.SSLContext | None = None
+) -> httpx.AsyncClient:
+    """The HTTP client webhooks are sent with: pinned, checked, no redirects, no proxies.
+
+    `tls` replaces the default certificate store (tests trust their own authority with it).
+    """
     local = allows_local(settings)
     backend = PinnedBackend(allow_local=local, resolve=resolve)
     return httpx.AsyncClient(
-        transport=PinnedTransport(backend, settings.webhook_timeout_seconds, allow_http=local),
+        transport=PinnedTransport(
+            backend, settings.webhook_timeout_seconds, allow_http=local, tls=tls
+        ),
         follow_redirects=False,
         trust_env=False,
     )

@@ -103,7 +103,7 @@ def signed_as_documented(secret: str, header: str, body: bytes) -> bool:
     return hmac.compare_digest(expected, fields.get("v1", ""))
 
 
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+def receiver_handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -126,7 +126,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 def receiver() -> Iterator[Receiver]:
     """A real HTTP server in a thread, on a free port."""
     state = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver_handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}/attune"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

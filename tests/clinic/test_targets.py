@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import ipaddress
+import ssl
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fastapi import FastAPI
 from pydantic import ValidationError
 from sqlalchemy import select, update
@@ -21,7 +30,7 @@ from app.clinic.webhooks import enqueue_event
 from app.config import Settings
 from app.main import create_app
 from app.security import new_token
-from tests.clinic.conftest import Receiver
+from tests.clinic.conftest import Receiver, receiver_handler
 from tests.clinic.test_webhooks import intake_payload, register
 from tests.conftest import clear_rows, new_staff, snapshot
 
@@ -234,3 +243,87 @@ def test_local_targets_cannot_be_allowed_in_production() -> None:
     with pytest.raises(ValidationError, match="WEBHOOK_ALLOW_LOCAL"):
         Settings(environment="production", secret_key=key, webhook_allow_local=True)
     assert Settings(environment="test", secret_key=key, webhook_allow_local=True)
+
+
+def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path, str]:
+    """A self-signed certificate for `name`: (cert file, key file, PEM to trust)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM)
+    cert_file, key_file = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    cert_file.write_bytes(pem)
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file, pem.decode()
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[Receiver, str]]:
+    """A receiver on 127.0.0.1 over TLS with a certificate for hooks.clinic.example."""
+    cert_file, key_file, pem = _certificate(tmp_path, "hooks.clinic.example")
+    state = Receiver()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver_handler(state))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    state.url = f"https://hooks.clinic.example:{server.server_address[1]}/attune"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, pem
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("trusted_name", ["hooks.clinic.example", "other.clinic.example"])
+async def test_tls_verifies_the_urls_name_while_connecting_to_the_checked_address(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tls_receiver: tuple[Receiver, str],
+    tmp_path: Path,
+    trusted_name: str,
+) -> None:
+    """SNI and the certificate check use the URL's name, not the pinned address."""
+    receiver, pem = tls_receiver
+    if trusted_name != "hooks.clinic.example":
+        pem = _certificate(tmp_path, trusted_name)[2]  # trust a certificate of another name
+    admin, _, org = await new_staff(app, "admin")
+    receiver.secret = await register(client, admin, receiver.url)
+    async with app.state.sessionmaker.begin() as session:
+        await enqueue_event(session, org, "intake.completed", intake_payload())
+
+    async def pinned(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    tls = ssl.create_default_context(cadata=pem)
+    async with webhook_client(app.state.settings, resolve=pinned, tls=tls) as http:
+        await deliver_due(app.state.sessionmaker, http, app.state.settings)
+
+    listed = await client.get("/v1/organization/webhook/deliveries", headers=admin)
+    (delivery,) = listed.json()["items"]
+    if trusted_name == "hooks.clinic.example":
+        assert delivery["status"] == "delivered"
+        assert len(receiver.received) == 1
+    else:
+        assert receiver.received == []
+        assert delivery["tries"][0]["error"] == "ConnectError"
