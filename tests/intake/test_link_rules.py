@@ -133,15 +133,17 @@ async def _revoke_and_hold(database_url: str, invitation_id: uuid.UUID) -> async
     return connection
 
 
-async def _until_blocked(connection: asyncpg.Connection) -> None:
-    """Wait until another backend waits on a lock (the submit, behind the revoke)."""
+async def _until_blocked(connection: asyncpg.Connection, waiting: int = 1) -> None:
+    """Wait until `waiting` other backends wait on a lock (requests behind the holder)."""
     query = (
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "SELECT count(*) >= $1 FROM pg_stat_activity WHERE datname = current_database() "
         "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
     )
     async with asyncio.timeout(20):
         # Only PostgreSQL knows when the submit waits: ask it (no event to await instead).
-        while not await connection.fetchval(query):  # noqa: ASYNC110
+        while not await connection.fetchval(query, waiting):
+            # Inside a transaction PostgreSQL keeps showing the first view of the activity.
+            await connection.execute("SELECT pg_stat_clear_snapshot()")
             await asyncio.sleep(0.01)
 
 
@@ -177,3 +179,32 @@ async def test_a_revoke_that_commits_during_a_submit_wins(
     assert invitation.revoked_at is not None
     assert invitation.used_at is None
     assert await count(app, "results") == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_starts_at_once_make_one_assessment(
+    app: FastAPI, client: httpx.AsyncClient, database_url: str
+) -> None:
+    """Both wait on the invitation's lock, then one makes it and the other is told of it."""
+    link = await make_link(app, (LONELINESS,))
+    auth = bearer(link.token)
+    dsn = make_url(database_url).set(drivername="postgresql")
+    holder = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+    try:
+        await holder.execute("BEGIN")
+        await holder.execute(
+            "SELECT id FROM invitations WHERE id = $1 FOR UPDATE", link.invitation_id
+        )
+        body = {"questionnaire_id": LONELINESS}
+        tasks = [
+            asyncio.ensure_future(client.post("/v1/assessments", json=body, headers=auth))
+            for _ in range(2)
+        ]
+        await _until_blocked(holder, waiting=2)
+        await holder.execute("COMMIT")
+        answers = await asyncio.gather(*tasks)
+    finally:
+        await holder.close()
+
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    assert await count(app, "assessments") == 1
