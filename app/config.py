@@ -138,6 +138,17 @@ class Settings(BaseSettings):
         5.0, ge=0, description="How often due webhook events and emails are sent; 0 stops it."
     )
     webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
+    webhook_allow_local: bool = Field(
+        False,
+        description="Allow http and local or private addresses as webhook targets outside "
+        "development (for a test receiver); refused in production.",
+    )
+    outbox_retention_days: int = Field(
+        30, ge=1, description="Delivered or failed webhook events are deleted after this."
+    )
+    audit_retention_days: int = Field(
+        2190, ge=1, description="Audit rows are deleted after this (6 years by default)."
+    )
     log_level: str = "INFO"
     research_min_cell: int = Field(
         11,
@@ -191,6 +202,8 @@ class Settings(BaseSettings):
                 "ATTUNE_SECRET_KEY must be set to a random value of at least 32 characters "
                 f"when ATTUNE_ENVIRONMENT is {self.environment!r}"
             )
+        if self.environment == "production" and self.webhook_allow_local:
+            raise ValueError("ATTUNE_WEBHOOK_ALLOW_LOCAL cannot be set in production")
         return self
 
     @property

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
@@ -18,6 +17,7 @@ from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
 from app.audit.router import router as audit_router
 from app.clinic.router import router as clinic_router
+from app.clinic.targets import webhook_client
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
         use_pool(HashPool(settings.password_hash_workers, settings.password_hash_queue))
         worker = None
-        http = httpx.AsyncClient(follow_redirects=False)
+        http = webhook_client(settings)
         app.state.outbox_channels = {
             "webhook": WebhookChannel(app.state.sessionmaker, http, settings),
             "email": EmailChannel(settings),

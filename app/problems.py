@@ -38,6 +38,7 @@ _DESCRIPTIONS = {
     403: "The caller's role does not allow this.",
     404: "No such resource, or none the caller may see.",
     409: "Conflicts with the current state (e.g. already submitted).",
+    410: "The intake link was revoked or expired meanwhile.",
     412: "If-Match did not match: someone else changed it first.",
     413: "The body is over the size limit.",
     422: "A field is invalid; `errors` names each one.",

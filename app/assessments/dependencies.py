@@ -9,9 +9,9 @@ from fastapi import Depends, Path
 from sqlalchemy import select
 
 from app.assessments.models import Assessment
-from app.assessments.service import invitation_scope
 from app.db import SessionDep
 from app.errors import NotFound
+from app.intake.scope import invitation_scope
 from app.respondents.dependencies import CurrentRespondent
 
 

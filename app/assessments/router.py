@@ -22,9 +22,10 @@ from app.assessments.schemas import (
     TrendRead,
 )
 from app.db import SessionDep
-from app.errors import BadRequest, Conflict, InvalidInput
+from app.errors import BadRequest, Conflict, Forbidden, InvalidInput
 from app.i18n import negotiate_locale
-from app.intake.service import spend_if_complete
+from app.intake.completion import submit_through_link
+from app.intake.scope import invitation_scope
 from app.problems import problems
 from app.questionnaires.dependencies import (
     RegistryDep,
@@ -63,7 +64,7 @@ def _if_match(value: str | None) -> int | None:
     "/assessments",
     status_code=status.HTTP_201_CREATED,
     response_model=AssessmentRead,
-    responses=problems(401, 403, 413, 422),
+    responses=problems(401, 403, 409, 413, 422),
 )
 async def create_assessment(
     body: AssessmentCreate,
@@ -72,7 +73,11 @@ async def create_assessment(
     registry: RegistryDep,
     respondent: CurrentRespondent,
 ) -> AssessmentRead:
-    """Start an assessment of a questionnaire (latest version unless one is named)."""
+    """Start an assessment of a questionnaire (latest version unless one is named).
+
+    Under an intake link's token, once per questionnaire of the link: again is a 409 naming
+    the `assessment` already made (by the form or an earlier call), which is the one to answer.
+    """
     definition = service.resolve_definition(registry, body.questionnaire_id, body.version)
     assessment = await service.start_assessment(
         session, registry, respondent, definition, body.answers
@@ -123,7 +128,15 @@ async def save_answers(
 @router.post(
     "/assessments/{assessment_id}/submit",
     response_model=ResultRead,
-    responses=problems(400, 401, 404, 409, 422),
+    responses=problems(
+        400,
+        401,
+        404,
+        409,
+        410,
+        422,
+        success={204: "Submitted under an intake link whose results go to the therapist only."},
+    ),
 )
 async def submit_assessment(
     assessment: OwnedAssessment,
@@ -135,33 +148,46 @@ async def submit_assessment(
     idempotency_key: Annotated[
         str | None, Header(max_length=255, description=IDEMPOTENCY_KEY_DOC)
     ] = None,
-) -> ResultRead:
+) -> ResultRead | Response:
     """Submit the answers and get the scored result with feedback. Safe to retry.
 
     Needs an `Idempotency-Key` header. A retry with the same key returns the first result
     (with `Idempotent-Replayed: true`); a submit with another key after success is a 409.
+    Under an intake link whose therapist chose not to show feedback, the answer is 204 with
+    no result, as the form shows a thank-you page; a link revoked or expired meanwhile, 410.
     """
     if not idempotency_key:
         raise BadRequest(
             "Submitting needs an Idempotency-Key header so that retries are safe.",
             errors=[{"parameter": "Idempotency-Key", "detail": "required"}],
         )
-    submitted = await service.submit_assessment(
-        session, registry, assessment, respondent, idempotency_key
-    )
+    if assessment.invitation_id is not None:
+        submitted = await submit_through_link(
+            session, registry, assessment, respondent, idempotency_key
+        )
+    else:
+        submitted = await service.submit_assessment(
+            session, registry, assessment, respondent, idempotency_key
+        )
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    elif assessment.invitation_id is not None:
-        await spend_if_complete(session, assessment.invitation_id)
+    if _feedback_withheld(session):
+        return Response(status_code=status.HTTP_204_NO_CONTENT, headers=dict(response.headers))
     definition = await definition_of(session, registry, assessment)
     organization = await invitation_support(session, assessment.invitation_id)
     return present_result(assessment, submitted.result, definition, registry, wanted, organization)
 
 
+def _feedback_withheld(session: SessionDep) -> bool:
+    """Whether the request came through an intake link that does not show results."""
+    scope = invitation_scope(session)
+    return scope is not None and not scope.show_feedback
+
+
 @router.get(
     "/assessments/{assessment_id}/result",
     response_model=ResultRead,
-    responses=problems(401, 404, 409, 422),
+    responses=problems(401, 403, 404, 409, 422),
 )
 async def get_result(
     assessment: OwnedAssessment,
@@ -170,7 +196,12 @@ async def get_result(
     registry: RegistryDep,
     wanted: WantedLocales,
 ) -> ResultRead:
-    """Get the scores, the rule trace and the feedback of a submitted assessment."""
+    """Get the scores, the rule trace and the feedback of a submitted assessment.
+
+    Under an intake link whose therapist chose not to show feedback: 403.
+    """
+    if _feedback_withheld(session):
+        raise Forbidden("The results of this intake link go to your therapist.")
     if assessment.status != SUBMITTED:
         raise Conflict("This assessment is not submitted yet, so it has no result.")
     result = await service.result_of(session, assessment)

@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
 from app.db import insert_row, insert_unless_exists, utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from app.intake.scope import first_of_its_questionnaire, invitation_scope
 from app.metrics import count_scored
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
@@ -29,30 +30,6 @@ from app.questionnaires.service import definition_of
 from app.respondents.models import Respondent
 from app.scoring import check_answers, score
 from app.scoring.result import ScoreResult
-
-
-@dataclass(frozen=True)
-class InvitationScope:
-    """What an intake link's token may reach: one invitation and the questionnaires it names."""
-
-    invitation_id: uuid.UUID
-    questionnaires: frozenset[tuple[str, str]]
-
-
-#: Key of the scope in `session.info`: a request authenticated by an intake token sets it, so
-#: every use case in that request (not just the routes that think of it) stays inside it.
-_INVITATION_SCOPE = "attune.invitation_scope"
-
-
-def limit_to_invitation(session: AsyncSession, scope: InvitationScope) -> None:
-    """Confine this session's assessment use cases to one invitation."""
-    session.info[_INVITATION_SCOPE] = scope
-
-
-def invitation_scope(session: AsyncSession) -> InvitationScope | None:
-    """The invitation this session is confined to, if any."""
-    scope: InvitationScope | None = session.info.get(_INVITATION_SCOPE)
-    return scope
 
 
 @dataclass(frozen=True)
@@ -110,6 +87,7 @@ async def start_assessment(
     if scope is not None:
         if (definition.id, definition.version) not in scope.questionnaires:
             raise Forbidden(f"This intake link does not ask for {definition.key}.")
+        await first_of_its_questionnaire(session, scope.invitation_id, definition.id)
         source, invitation_id = "intake", scope.invitation_id
     validate_answers(definition, answers)
     now = utcnow()

@@ -22,6 +22,7 @@ from app.clinic.models import Client, Invitation
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput
+from app.intake.scope import TOKEN_PREFIX
 from app.mail.messages import InvitationMessage, local_time
 from app.outbox.channels.email import enqueue_email
 from app.outbox.models import OutboxMessage
@@ -86,12 +87,12 @@ async def email_invitation(
     )
 
 
-async def new_link(session: AsyncSession, invitation: Invitation, prefix: str) -> str:
+async def new_link(session: AsyncSession, invitation: Invitation) -> str:
     """A fresh token for a pending invitation: the old link stops working (409 otherwise)."""
     now = utcnow()
     if invitation.used_at or invitation.revoked_at or invitation.expires_at <= now:
         raise Conflict("Only a pending invitation can be sent again; make a new one instead.")
-    token = new_token(prefix)
+    token = new_token(TOKEN_PREFIX)
     invitation.token_hash = hash_token(token)
     await session.flush()
     return token

@@ -26,10 +26,9 @@ from app.clinic.service import in_scope
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound
+from app.intake.scope import TOKEN_PREFIX
 from app.questionnaires.registry import Registry
 from app.security import hash_token, new_token
-
-TOKEN_PREFIX = "ati"  # noqa: S105 (marks intake tokens; not a secret)
 
 
 def resolve_questionnaires(registry: Registry, ids: Sequence[str]) -> list[dict[str, Any]]:

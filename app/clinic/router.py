@@ -13,13 +13,15 @@ from app.accounts.dependencies import CurrentAdmin, CurrentTherapist
 from app.accounts.models import User
 from app.assessments.schemas import TrendRead
 from app.audit.service import record
-from app.clinic import emails, invitations, results, service, webhooks
+from app.clinic import emails, erasure, invitations, results, service, webhooks
 from app.clinic.dependencies import AppSettings, ClientInScope, InvitationInScope, ResultInScope
 from app.clinic.models import Client, Invitation
 from app.clinic.schemas import (
     Acknowledgement,
     AttentionPage,
+    ClientConsentRead,
     ClientCreate,
+    ClientErasure,
     ClientPage,
     ClientRead,
     ClientResultPage,
@@ -70,6 +72,30 @@ async def get_client(client: ClientInScope) -> ClientRead:
     return service.present_client(client)
 
 
+@router.post("/clients/{client_id}/withdraw-consent", responses=STAFF)
+async def withdraw_client_consent(
+    client: ClientInScope, session: SessionDep, user: CurrentTherapist
+) -> ClientConsentRead:
+    """Record the client's withdrawal of research consent: they leave every later export.
+
+    For a client who asked their therapist (an intake link is no credential once spent).
+    Audited; repeating it changes nothing.
+    """
+    return await erasure.withdraw_consent(session, user, client)
+
+
+@router.delete("/clients/{client_id}", responses=STAFF)
+async def erase_client(
+    client: ClientInScope, session: SessionDep, user: CurrentTherapist
+) -> ClientErasure:
+    """Erase the client: answers, results, invitations, label, email and webhook events.
+
+    What stays is an audit row saying that an erasure happened (who, when, the client's id
+    and the counts), with no personal data. Says how many of each were deleted.
+    """
+    return await erasure.erase_client(session, user, client)
+
+
 @router.post(
     "/clients/{client_id}/invitations", status_code=status.HTTP_201_CREATED, responses=STAFF
 )
@@ -107,7 +133,7 @@ async def send_invitation(
     """Email a pending link again, as a new link (the old one stops working; shown once)."""
     client = await session.get_one(Client, invitation.client_id)
     emails.check_can_email(settings, client, "#/send_email")
-    token = await emails.new_link(session, invitation, invitations.TOKEN_PREFIX)
+    token = await emails.new_link(session, invitation)
     url = invitations.link_of(settings, token)
     await emails.email_invitation(session, settings, client, invitation, url, body.language)
     return await _created(session, invitation, url, token)
@@ -225,10 +251,14 @@ async def acknowledge_result(
 
 @router.put("/organization/webhook", responses=ADMIN)
 async def set_webhook(
-    body: WebhookUpdate, session: SessionDep, admin: CurrentAdmin
+    body: WebhookUpdate, session: SessionDep, admin: CurrentAdmin, settings: AppSettings
 ) -> WebhookCreated:
-    """Register the organization's webhook; returns a new signing secret, shown this once."""
-    secret = await webhooks.set_webhook(session, admin.organization_id, body.url)
+    """Register the organization's webhook; returns a new signing secret, shown this once.
+
+    The URL must be https to a public internet address: a host that is, or resolves to, a
+    loopback, private, link-local, unique-local, multicast or reserved address is a 422.
+    """
+    secret = await webhooks.set_webhook(session, admin.organization_id, body.url, settings)
     return WebhookCreated(url=body.url.strip(), secret=secret)
 
 

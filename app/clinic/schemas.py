@@ -210,3 +210,23 @@ class WebhookDeliveryList(Schema):
     """Recent deliveries, newest first."""
 
     items: list[WebhookDeliveryRead]
+
+
+class ClientConsentRead(Schema):
+    """A client's research consent after a withdrawal was recorded."""
+
+    client_id: uuid.UUID
+    research_consent: bool
+    research_consent_at: datetime | None = Field(description="When the consent last changed.")
+
+
+class ClientErasure(Schema):
+    """What erasing a client deleted; the audit log keeps only that it happened, and counts."""
+
+    client_id: uuid.UUID
+    assessments: int
+    results: int
+    invitations: int
+    outbox_messages: int = Field(
+        description="Webhook events naming the client and emails about their invitations."
+    )

@@ -19,14 +19,15 @@ import time
 import uuid
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.accounts.models import Organization
+from app.clinic.encryption import encrypt_secret
 from app.clinic.schemas import WebhookAttemptRead, WebhookDeliveryRead
-from app.errors import InvalidInput
+from app.clinic.targets import check_url
+from app.config import Settings
 from app.outbox.models import FAILED, PENDING, OutboxMessage
 from app.outbox.service import attempts_of, enqueue
 from app.security import new_token
@@ -40,29 +41,24 @@ EVENTS = {
     ),
 }
 SECRET_PREFIX = "whsec"  # noqa: S105 (marks webhook secrets; not a secret itself)
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 CHANNEL = "webhook"
 
 
-def check_url(url: str) -> str:
-    """The URL if it is https, or http to this machine (development); else 422."""
-    parts = urlsplit(url.strip())
-    local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
-    if not parts.hostname or not (parts.scheme == "https" or local):
-        raise InvalidInput(
-            "A webhook must be an https URL (http only to 127.0.0.1 or localhost).",
-            errors=[{"pointer": "#/url", "detail": "use https://host/path"}],
-        )
-    return url.strip()
+async def set_webhook(
+    session: AsyncSession, organization_id: uuid.UUID, url: str, settings: Settings
+) -> str:
+    """Register (or replace) the webhook with a new signing secret, returned this once.
 
-
-async def set_webhook(session: AsyncSession, organization_id: uuid.UUID, url: str) -> str:
-    """Register (or replace) the webhook with a new signing secret, returned this once."""
+    The URL must point to a public address (`app.clinic.targets`); the secret is stored
+    encrypted under a key derived from ATTUNE_SECRET_KEY.
+    """
+    checked = await check_url(url, settings)
+    secret = new_token(SECRET_PREFIX)
     organization = await session.get_one(Organization, organization_id)
-    organization.webhook_url = check_url(url)
-    organization.webhook_secret = new_token(SECRET_PREFIX)
+    organization.webhook_url = checked
+    organization.webhook_secret = encrypt_secret(settings.secret_key.get_secret_value(), secret)
     await session.flush()
-    return organization.webhook_secret
+    return secret
 
 
 async def clear_webhook(session: AsyncSession, organization_id: uuid.UUID) -> None:

@@ -74,6 +74,10 @@ _EN = {
     "helps": "What may help",
     "thanks_title": "Thank you",
     "thanks_body": "Your answers were sent to your therapist. You can close this page now.",
+    "your_data": (
+        "Your answers are yours. If you no longer want them used for research, or you want "
+        "them deleted, tell your therapist or the clinic: they will do it for you."
+    ),
     "gone_title": "This link can no longer be used",
     "gone_used": "The questions for this link have already been answered.",
     "gone_expired": "The time for this link has run out.",
@@ -133,6 +137,10 @@ _ES = {
     "helps": "Qué puede ayudar",
     "thanks_title": "Gracias",
     "thanks_body": "Tus respuestas se enviaron a tu terapeuta. Ya puedes cerrar esta página.",
+    "your_data": (
+        "Tus respuestas son tuyas. Si ya no quieres que se usen para investigación, o quieres "
+        "que se borren, díselo a tu terapeuta o a la clínica: lo harán por ti."
+    ),
     "gone_title": "Este enlace ya no se puede usar",
     "gone_used": "Las preguntas de este enlace ya se respondieron.",
     "gone_expired": "El plazo de este enlace terminó.",
@@ -324,7 +332,7 @@ def message_page(
 
 _MESSAGE_LINES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "thanks": ("thanks_body",),
+        "thanks": ("thanks_body", "your_data"),
         "used": ("gone_used", "gone_next"),
         "expired": ("gone_expired", "gone_next"),
         "revoked": ("gone_revoked", "gone_next"),

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.clinic.retention import RETENTION_EVERY, apply_retention
 from app.config import Settings
 from app.db import utcnow
 from app.metrics import count_try
@@ -173,14 +175,20 @@ async def run_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     channels: dict[str, Channel],
     settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
 ) -> None:
-    """Send due messages every `outbox_poll_seconds`, until cancelled."""
+    """Send due messages every `outbox_poll_seconds`, and apply retention, until cancelled."""
+    retain_at = clock()
     while True:
         await asyncio.sleep(settings.outbox_poll_seconds)
         try:
             # A full batch means there may be more waiting: drain before sleeping.
             while await deliver_due(sessionmaker, channels) == CLAIM_BATCH:
                 pass
+            if (now := clock()) >= retain_at:
+                async with sessionmaker.begin() as session:
+                    await apply_retention(session, settings, now)
+                retain_at = now + RETENTION_EVERY
         except Exception:
             # The loop must outlive a database hiccup; the rows are retried next poll.
             logger.exception("outbox round failed")
@@ -190,11 +198,13 @@ def start_worker(
     sessionmaker: async_sessionmaker[AsyncSession],
     channels: dict[str, Channel],
     settings: Settings,
+    clock: Callable[[], datetime] = utcnow,
 ) -> asyncio.Task[None] | None:
     """The background worker, unless `outbox_poll_seconds` is 0 (tests drive it)."""
     if settings.outbox_poll_seconds <= 0:
         return None
-    return asyncio.create_task(run_worker(sessionmaker, channels, settings), name="attune-outbox")
+    worker = run_worker(sessionmaker, channels, settings, clock)
+    return asyncio.create_task(worker, name="attune-outbox")
 
 
 async def stop_worker(task: asyncio.Task[None] | None) -> None:

@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from app.assessments.service import limit_to_invitation
 from app.db import SessionDep
 from app.errors import Forbidden
-from app.intake.service import TOKEN_PREFIX as INTAKE_TOKEN_PREFIX
+from app.intake.scope import is_intake_token, limit_to_invitation
 from app.intake.service import authenticate_invitation
 from app.respondents import service
 from app.respondents.models import Respondent
@@ -36,7 +35,7 @@ async def current_respondent(
     An intake token stands for the client's respondent, confined to its invitation's
     assessments: 403 anywhere else (their history, consent, export, erasure).
     """
-    if not token.startswith(INTAKE_TOKEN_PREFIX):
+    if not is_intake_token(token):
         return await service.authenticate(session, token)
     respondent, scope = await authenticate_invitation(session, token)
     route = request.scope.get("route")

@@ -30,12 +30,17 @@ PUBLIC_URL = "https://attune.example"
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """Test settings; no background sender, so tests call deliver_due themselves."""
+    """Test settings; no background sender, so tests call deliver_due themselves.
+
+    The webhook receiver of these tests listens on 127.0.0.1, so local targets are allowed
+    explicitly; tests/clinic/test_targets.py runs without that, as production does.
+    """
     return Settings(
         database_url=database_url,
         environment="test",
         public_url=PUBLIC_URL,
         outbox_poll_seconds=0,
+        webhook_allow_local=True,
     )
 
 
@@ -109,7 +114,7 @@ def signed_as_documented(secret: str, header: str, body: bytes) -> bool:
     return hmac.compare_digest(expected, fields.get("v1", ""))
 
 
-def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
+def receiver_handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -141,7 +146,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 def receiver() -> Iterator[Receiver]:
     """A real HTTP server in a thread, on a free port."""
     state = Receiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), receiver_handler(state))
     state.url = f"http://127.0.0.1:{server.server_address[1]}/attune"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -153,3 +158,12 @@ def receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+async def send_webhooks(app: FastAPI, http: httpx.AsyncClient) -> int:
+    """One round of the outbox worker's webhook channel, sending with `http`."""
+    from app.outbox.channels.webhook import WebhookChannel
+    from app.outbox.worker import deliver_due
+
+    channel = WebhookChannel(app.state.sessionmaker, http, app.state.settings)
+    return await deliver_due(app.state.sessionmaker, {"webhook": channel})

@@ -171,8 +171,7 @@ async def test_an_unreachable_receiver_is_recorded_as_an_error(
     async with app.state.sessionmaker() as session:
         attempt = (await session.execute(select(OutboxAttempt))).scalar_one()
     assert attempt.status_code is None
-    assert attempt.error
-    assert "ConnectError" in attempt.error
+    assert attempt.error == "ConnectError"  # the kind of failure, not the OS's words
 
 
 async def test_the_payload_carries_ids_and_flags_only(
@@ -220,13 +219,14 @@ async def test_the_outbox_follows_the_transaction_and_needs_a_webhook(
     assert [d["status"] for d in listed.json()["items"]] == ["failed"]
 
 
-async def test_only_an_admin_registers_and_only_https_or_this_machine(
+async def test_only_an_admin_registers_and_only_a_web_url(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     admin, _, org = await new_staff(app, "admin")
     therapist, _, _ = await new_staff(app, "therapist", org)
 
-    for url in ("http://clinic.example/hook", "ftp://clinic.example/", "https://", "hook"):
+    bad = ("ftp://clinic.example/", "https://", "hook", "https://user:pw@clinic.example/")
+    for url in bad:
         response = await client.put("/v1/organization/webhook", json={"url": url}, headers=admin)
         assert response.status_code == 422, url
         assert response.json()["errors"][0]["pointer"] == "#/url"

@@ -10,6 +10,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.accounts.models import Organization
+from app.clinic.encryption import UnreadableSecret, decrypt_secret
+from app.clinic.targets import REFUSED, RefusedTarget
 from app.clinic.webhooks import sign
 from app.config import Settings
 from app.outbox.worker import Job, Outcome
@@ -27,7 +29,12 @@ def event_body(job: Job) -> bytes:
 
 
 class WebhookChannel:
-    """Sends events to the webhook registered when the try is made."""
+    """Sends events to the webhook registered when the try is made.
+
+    `http` must come from `app.clinic.targets.webhook_client`, which checks and pins the
+    target's address. A try's record says what kind of failure it was, never the target's
+    own words (a refused target reads the same whatever its address: no port scanner).
+    """
 
     name = "webhook"
 
@@ -39,6 +46,7 @@ class WebhookChannel:
     ) -> None:
         self._sessionmaker = sessionmaker
         self._http = http
+        self._secret_key = settings.secret_key.get_secret_value()
         self.timeout = settings.webhook_timeout_seconds
         self.max_attempts = settings.webhook_max_attempts
 
@@ -49,12 +57,17 @@ class WebhookChannel:
         if organization is None or not organization.webhook_url or not organization.webhook_secret:
             return Outcome(delivered=False, error="no webhook is registered", permanent=True)
         body = event_body(job)
+        try:
+            secret = decrypt_secret(self._secret_key, organization.webhook_secret)
+        except UnreadableSecret:
+            error = "the signing secret cannot be read: register the webhook again"
+            return Outcome(delivered=False, error=error, permanent=True)
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Attune-Webhooks/1",
             "Attune-Event": job.kind,
             "Attune-Delivery": str(job.id),
-            "Attune-Signature": sign(organization.webhook_secret, body, int(time.time())),
+            "Attune-Signature": sign(secret, body, int(time.time())),
         }
         try:
             response = await self._http.post(
@@ -63,8 +76,10 @@ class WebhookChannel:
                 headers=headers,
                 timeout=self.timeout,
             )
+        except RefusedTarget:
+            return Outcome(delivered=False, error=REFUSED)
         except (httpx.HTTPError, httpx.InvalidURL) as failure:
-            return Outcome(delivered=False, error=f"{type(failure).__name__}: {failure}"[:500])
+            return Outcome(delivered=False, error=type(failure).__name__)
         code = response.status_code
         return Outcome(delivered=200 <= code < 300, status_code=code)
 
