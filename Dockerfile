@@ -9,9 +9,12 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
+# The pinned, hash-checked dependencies first (requirements.txt, `make lock`), then the app alone.
+COPY requirements.txt ./
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN /opt/venv/bin/pip install --no-cache-dir .
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps . && /opt/venv/bin/pip check
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /srv/attune attune
