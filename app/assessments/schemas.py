@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from typing_extensions import TypeAliasType
 
 from app.questionnaires.model import SEMVER, SLUG
 from app.scoring.change import Change
@@ -17,6 +18,9 @@ QuestionnaireId = Annotated[str, Field(pattern=SLUG, examples=["window-of-tolera
 Version = Annotated[str, Field(pattern=SEMVER, examples=["1.0.0"])]
 #: item id -> the value of the chosen option. Strict: "3" and true are not answers.
 Answers = dict[Annotated[str, Field(max_length=64)], StrictInt]
+#: Named types become one enum each in generated clients (not one per field).
+AssessmentStatus = TypeAliasType("AssessmentStatus", Literal["in_progress", "submitted"])
+AssessmentSource = TypeAliasType("AssessmentSource", Literal["app", "intake"])
 
 
 class Schema(BaseModel):
@@ -62,8 +66,8 @@ class AssessmentRead(Schema):
     questionnaire_id: str
     questionnaire_version: str
     definition_hash: str
-    status: Literal["in_progress", "submitted"]
-    source: Literal["app", "intake"]
+    status: AssessmentStatus
+    source: AssessmentSource
     answers: dict[str, int]
     progress: Progress
     revision: int = Field(description="Also the ETag; send it in If-Match to save safely.")
@@ -143,7 +147,7 @@ class HistoryEntry(Schema):
     assessment_id: uuid.UUID
     questionnaire_id: str
     questionnaire_version: str
-    status: Literal["in_progress", "submitted"]
+    status: AssessmentStatus
     progress: Progress
     created_at: datetime
     answered_at: datetime | None

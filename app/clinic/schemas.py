@@ -7,13 +7,16 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from app.assessments.schemas import Label, ResultRead
+from app.assessments.schemas import AssessmentSource, Label, ResultRead
 from app.questionnaires.model import SLUG
 
 #: Deliberately loose: the address is the therapist's note, never mailed by Attune itself.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-InvitationStatus = Literal["pending", "used", "expired", "revoked"]
+InvitationStatus = TypeAliasType(
+    "InvitationStatus", Literal["pending", "used", "expired", "revoked"]
+)
 
 
 class Schema(BaseModel):
@@ -98,7 +101,7 @@ class ClientResult(ResultRead):
     """A submitted assessment of a client: scores, bands, profile, flags, trace and feedback."""
 
     result_id: uuid.UUID
-    source: Literal["app", "intake"]
+    source: AssessmentSource
     acknowledged_at: datetime | None
 
 

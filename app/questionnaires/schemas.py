@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.questionnaires.content import Concept
 from app.questionnaires.model import Definition, Rule
+from app.scoring.result import ScaleMethod
 
 
 class View(BaseModel):
@@ -59,7 +60,7 @@ class ScaleView(View):
     title: str
     concept: str
     items: list[str]
-    method: Literal["sum", "mean"]
+    method: ScaleMethod
     min_answered: float = Field(description="Fraction of items needed for a score.")
     prorate: bool = Field(description="Missing answers scale a sum up to the full item count.")
     precision: int = Field(description="Decimals the score is rounded to, half up.")

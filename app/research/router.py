@@ -25,7 +25,14 @@ from app.research import studies
 from app.research.aggregates import aggregate
 from app.research.codebook import codebook, codebook_csv
 from app.research.export import MEDIA_TYPES, Chunk, ExportRun, audited_export
-from app.research.schemas import Aggregates, Codebook, DesignationUpdate, StudyCreate, StudyRead
+from app.research.schemas import (
+    Aggregates,
+    Codebook,
+    DesignationUpdate,
+    Period,
+    StudyCreate,
+    StudyRead,
+)
 from app.research.service import ExportSpec
 
 router = APIRouter(prefix="/v1/research", tags=["research"])
@@ -57,6 +64,7 @@ class ExportResponse(StreamingResponse):
 
 @router.get(
     "/export",
+    name="export_research_data",
     response_class=StreamingResponse,
     responses=RESEARCH
     | {
@@ -137,7 +145,7 @@ async def get_aggregates(
     settings: AppSettings,
     researcher: Researcher,
     questionnaire: Questionnaire,
-    period: Literal["week", "month"] = "month",
+    period: Period = "month",
     version: VersionQuery = None,
     start: From = None,
     end: To = None,

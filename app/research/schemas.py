@@ -7,9 +7,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-Designation = Literal["none", "limited_data_set", "expert_determination"]
-FinerTime = Literal["week", "month", "days_since_first"]
+Designation = TypeAliasType(
+    "Designation", Literal["none", "limited_data_set", "expert_determination"]
+)
+FinerTime = TypeAliasType("FinerTime", Literal["week", "month", "days_since_first"])
+Period = TypeAliasType("Period", Literal["week", "month"])
 
 
 class StudyCreate(BaseModel):
@@ -75,7 +79,7 @@ class Aggregates(BaseModel):
 
     questionnaire_id: str
     questionnaire_version: str
-    period: Literal["week", "month"]
+    period: Period
     min_cell: int = Field(description="k: cells counting fewer people are suppressed.")
     periods: list[AggregatePeriod]
 

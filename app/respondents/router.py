@@ -27,9 +27,13 @@ router = APIRouter(prefix="/v1", tags=["respondents"])
     responses=problems(413, 422),
 )
 async def create_respondent(
-    body: RespondentCreate, response: Response, session: SessionDep
+    response: Response, session: SessionDep, body: RespondentCreate | None = None
 ) -> RespondentCreated:
-    """Create an anonymous respondent for an app install. The token is shown only this once."""
+    """Create an anonymous respondent for an app install. The token is shown only this once.
+
+    Every field is optional: no body at all is the same as `{}`.
+    """
+    body = body or RespondentCreate()
     respondent, token = await service.create_respondent(
         session, locale=body.locale, research_consent=body.research_consent
     )

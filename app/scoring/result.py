@@ -9,6 +9,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
+
+ScaleMethod = TypeAliasType("ScaleMethod", Literal["sum", "mean"])
+ScaleStatus = TypeAliasType("ScaleStatus", Literal["scored", "insufficient"])
+TraceRule = TypeAliasType(
+    "TraceRule",
+    Literal["item", "scale", "prorate", "round", "band", "insufficient", "profile", "flag"],
+)
 
 
 class ResultModel(BaseModel):
@@ -25,7 +33,7 @@ class TraceStep(ResultModel):
     numbers so that a machine can check the sentence.
     """
 
-    rule: Literal["item", "scale", "prorate", "round", "band", "insufficient", "profile", "flag"]
+    rule: TraceRule
     target: str = Field(description="The item, scale, profile or flag the step is about.")
     detail: str
     data: dict[str, Any] = Field(default_factory=dict)
@@ -36,8 +44,8 @@ class ScaleScore(ResultModel):
 
     id: str
     concept: str
-    method: Literal["sum", "mean"]
-    status: Literal["scored", "insufficient"]
+    method: ScaleMethod
+    status: ScaleStatus
     answered: int
     total: int
     missing: list[str] = Field(description="Items of the scale without an answer.")
