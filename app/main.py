@@ -18,7 +18,9 @@ from app.clinic.router import router as clinic_router
 from app.config import Settings, get_settings
 from app.contract import openapi_document, operation_id
 from app.db import create_engine, create_sessionmaker
+from app.docs import install_docs
 from app.handlers import install_error_handlers
+from app.home import router as home_router
 from app.intake.router import router as intake_router
 from app.logs import RequestLog
 from app.middleware import BodySizeLimit
@@ -77,6 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
+        docs_url=None,  # served offline by app/docs.py
+        redoc_url=None,
     )
     install_error_handlers(app)
     for router in (
@@ -89,8 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         research_router,
         audit_router,
         ops_router,
+        home_router,
     ):
         app.include_router(router)
+    install_docs(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
