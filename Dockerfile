@@ -2,8 +2,9 @@
 # Release step (run once per deploy, before the new app starts):
 #   docker run --rm -e ATTUNE_DATABASE_URL=... attune attune migrate
 #   docker run --rm -e ATTUNE_DATABASE_URL=... attune attune questionnaires load
-# Serve: docker run -p 8000:8000 -e ATTUNE_DATABASE_URL=... -e ATTUNE_SECRET_KEY=... attune
-# (production refuses to start without a secret of at least 32 characters)
+# Serve: docker run -p 8000:8000 -e ATTUNE_DATABASE_URL=... -e ATTUNE_SECRET_KEY=... \
+#   -e ATTUNE_PUBLIC_URL=https://attune.example.org attune
+# (production refuses to start without a secret of at least 32 characters or a public URL)
 # These are the commands .ci/smoke runs on every CI run.
 
 FROM python:3.11-slim AS build

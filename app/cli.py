@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 from typing import Annotated
 
 import typer
@@ -22,6 +24,15 @@ cli.add_typer(users_app, name="users")
 cli.command("export")(export_command)
 
 
+def listening_url(host: str, port: int) -> str:
+    """The base URL of a server listening on host:port (this machine's name for 0.0.0.0)."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (naming the wildcard, not binding it)
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -35,6 +46,10 @@ def serve(
     from app.logs import log_config
 
     settings = get_settings()
+    # Intake links point where this server listens unless ATTUNE_PUBLIC_URL says otherwise;
+    # the workers read it from the environment (production has refused to start without it).
+    os.environ.setdefault("ATTUNE_PUBLIC_URL", listening_url(host, port))
+    get_settings.cache_clear()
     uvicorn.run(
         "app.main:create_app",
         factory=True,
