@@ -10,6 +10,7 @@ success, `header_parameters(...)` for request headers read without a declared pa
 * the intake-link token is offered only where `INTAKE_TOKEN_ROUTES` lets it in;
 * request fields with a default are optional to generators (openapi-typescript makes a
   property with a `default` required), so the default moves into the description;
+* a parameter's enum that is a named schema (`Period`) refers to it instead of repeating it;
 * operation ids are camelCase (`exportResearchData`), and form bodies have real names.
 """
 
@@ -120,6 +121,7 @@ def openapi_document(app: FastAPI, intake_token_routes: frozenset[str]) -> dict[
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
         _optional_defaults(schema)
+        _named_parameter_enums(schema)
         app.openapi_schema = _rename_bodies(schema)
     return app.openapi_schema
 
@@ -181,6 +183,21 @@ def _optional_defaults(schema: dict[str, Any]) -> None:
                     f"{prop.get('description', '').rstrip('.')}. Default: {shown}."
                 )
                 prop["description"] = prop["description"].removeprefix(". ")
+
+
+def _named_parameter_enums(schema: dict[str, Any]) -> None:
+    """A parameter whose enum is a named schema refers to it (FastAPI inlines it: `Period`)."""
+    components = schema["components"]["schemas"]
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                inline = parameter.get("schema", {})
+                named = components.get(inline.get("title", ""), {})
+                if "enum" in inline and named.get("enum") == inline["enum"]:
+                    ref = {"$ref": f"#/components/schemas/{inline['title']}"}
+                    parameter["schema"] = ref | (
+                        {"default": inline["default"]} if "default" in inline else {}
+                    )
 
 
 def _reachable(paths: dict[str, Any], components: dict[str, Any], part: str) -> set[str]:

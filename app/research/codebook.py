@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Literal
+from typing import Literal
 
 from app.questionnaires.model import Definition, Item, Scale
-from app.research.schemas import Codebook, CodebookColumn
+from app.research.schemas import Codebook, CodebookColumn, DeIdentification, ScaleRules
 from app.research.service import FINER_TIME_COLUMNS, Scope, column_names, variable
 
 SAFE_HARBOR = (
@@ -24,7 +24,7 @@ FINER = {
 }
 
 
-def de_identification(scope: Scope) -> dict[str, Any]:
+def de_identification(scope: Scope) -> DeIdentification:
     """What the rows are: the pseudonym scope, the designation and the time detail."""
     if scope.study_id is None:
         keys = "HMAC-SHA256 under a random key made for this export and then discarded: two "
@@ -35,18 +35,20 @@ def de_identification(scope: Scope) -> dict[str, Any]:
     time = SAFE_HARBOR
     if scope.finer_time is not None:
         time = f"Designated {scope.designation}: also {FINER_TIME_COLUMNS[scope.finer_time]}."
-    return {
-        "pseudonym_scope": scope.label,
-        "study": scope.study_name,
-        "designation": scope.designation,
-        "finer_time": scope.finer_time,
-        "pseudonyms": keys,
-        "dates": time,
-        "never": "names, emails, client labels, free text, internal ids, exact timestamps, "
-        "therapist identity",
-        "consent": "only assessments whose person consented to research when submitting and "
-        "still consents at the time of the export",
-    }
+    return DeIdentification.model_validate(
+        {
+            "pseudonym_scope": scope.label,
+            "study": scope.study_name,
+            "designation": scope.designation,
+            "finer_time": scope.finer_time,
+            "pseudonyms": keys,
+            "dates": time,
+            "never": "names, emails, client labels, free text, internal ids, exact timestamps, "
+            "therapist identity",
+            "consent": "only assessments whose person consented to research when submitting "
+            "and still consents at the time of the export",
+        }
+    )
 
 
 def codebook(definition: Definition, definition_hash: str, scope: Scope) -> Codebook:
@@ -71,8 +73,8 @@ def codebook(definition: Definition, definition_hash: str, scope: Scope) -> Code
         de_identification=de_identification(scope),
         columns=columns,
         scales=[_scale_rules(definition, s) for s in definition.scales],
-        profiles=[r.model_dump(mode="json", by_alias=True) for r in definition.profiles],
-        flags=[r.model_dump(mode="json", by_alias=True) for r in definition.flags],
+        profiles=list(definition.profiles),
+        flags=list(definition.flags),
     )
 
 
@@ -207,10 +209,9 @@ def _item_column(definition: Definition, item: Item) -> CodebookColumn:
     )
 
 
-def _scale_rules(definition: Definition, scale: Scale) -> dict[str, Any]:
+def _scale_rules(definition: Definition, scale: Scale) -> ScaleRules:
     low, high = definition.score_range(scale)
-    rules = scale.model_dump(mode="json", by_alias=True, exclude={"reliability_note"})
-    return rules | {"minimum": low, "maximum": high}
+    return ScaleRules.model_validate(scale.model_dump() | {"minimum": low, "maximum": high})
 
 
 def codebook_csv(book: Codebook) -> str:

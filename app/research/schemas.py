@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
+
+from app.questionnaires.model import LocalizedText, Rule, Scale
 
 Designation = TypeAliasType(
     "Designation", Literal["none", "limited_data_set", "expert_determination"]
@@ -84,6 +86,11 @@ class Aggregates(BaseModel):
     periods: list[AggregatePeriod]
 
 
+#: Named, so generated clients get one type each instead of `…Type0` classes.
+Texts = TypeAliasType("Texts", dict[str, str])
+ValueLabels = TypeAliasType("ValueLabels", dict[str, Texts])
+
+
 class CodebookColumn(BaseModel):
     """One column of an export: its type, its values and when it is present."""
 
@@ -94,9 +101,30 @@ class CodebookColumn(BaseModel):
     values: list[str | int] | None = None
     minimum: int | float | None = None
     maximum: int | float | None = None
-    item_text: dict[str, str] | None = None
-    value_labels: dict[str, dict[str, str]] | None = None
+    item_text: Texts | None = None
+    value_labels: ValueLabels | None = None
     scoring: str | None = None
+
+
+class DeIdentification(BaseModel):
+    """How the rows of an export were de-identified, in words a reviewer can check."""
+
+    pseudonym_scope: Literal["request", "study"]
+    study: str | None
+    designation: Designation
+    finer_time: FinerTime | None
+    pseudonyms: str
+    dates: str
+    never: str
+    consent: str
+
+
+class ScaleRules(Scale):
+    """A scale's scoring rules as its definition states them, with its possible range."""
+
+    reliability_note: LocalizedText | None = Field(default=None, exclude=True)
+    minimum: float
+    maximum: float
 
 
 class Codebook(BaseModel):
@@ -110,8 +138,8 @@ class Codebook(BaseModel):
     license: str
     validated: bool
     locales: list[str]
-    de_identification: dict[str, Any]
+    de_identification: DeIdentification
     columns: list[CodebookColumn]
-    scales: list[dict[str, Any]]
-    profiles: list[dict[str, Any]]
-    flags: list[dict[str, Any]]
+    scales: list[ScaleRules]
+    profiles: list[Rule]
+    flags: list[Rule]

@@ -6,12 +6,15 @@ result can be read, audited and recomputed without the code that made it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypeAliasType
 
-ScaleMethod = TypeAliasType("ScaleMethod", Literal["sum", "mean"])
+from app.questionnaires.model import ScaleMethod
+
+#: A number, a name, a yes/no or a list of names (items missing, profiles not matched).
+TraceValue = TypeAliasType("TraceValue", bool | int | float | str | list[str] | None)
 ScaleStatus = TypeAliasType("ScaleStatus", Literal["scored", "insufficient"])
 TraceRule = TypeAliasType(
     "TraceRule",
@@ -36,7 +39,11 @@ class TraceStep(ResultModel):
     rule: TraceRule
     target: str = Field(description="The item, scale, profile or flag the step is about.")
     detail: str
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, TraceValue] = Field(
+        default_factory=dict,
+        description="The step's numbers by name: answer, score, min, max, raw, mean, answered, "
+        "total, prorated, value, precision, band, profile, not_matched, missing, ...",
+    )
 
 
 class ScaleScore(ResultModel):

@@ -48,6 +48,9 @@ def generate(document: bytes, where: Path) -> Path:
     assert generated.returncode == 0, generated.stdout + generated.stderr
     # The generator prints "Warning(s)" for any schema it could not turn into a type.
     assert "Warning" not in generated.stdout + generated.stderr, generated.stdout
+    # Loose spots show up as classes named after a field (`…_type_0`) or FastAPI's `Body_…`.
+    models = {path.stem for path in (where / "attune_client" / "models").glob("*.py")}
+    assert not {m for m in models if "type_0" in m or m.startswith("body_")}, sorted(models)
     return where
 
 
