@@ -1,0 +1,57 @@
+"""Organizations, their staff (admins, therapists, researchers) and staff login tokens."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, Timestamps, UUIDPrimaryKey, utcnow
+
+ADMIN = "admin"
+THERAPIST = "therapist"
+RESEARCHER = "researcher"
+ROLES = (ADMIN, THERAPIST, RESEARCHER)
+
+
+class Organization(UUIDPrimaryKey, Timestamps, Base):
+    """A clinic or practice: every staff member, client and result belongs to exactly one."""
+
+    __tablename__ = "organizations"
+
+    name: Mapped[str] = mapped_column(String(200))
+    #: Where completed intakes are announced (ids and flags only), signed with the secret.
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    webhook_secret: Mapped[str | None] = mapped_column(String(200))
+
+
+class User(UUIDPrimaryKey, Timestamps, Base):
+    """A staff member who logs in with email and password."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN {ROLES!r}", name="role"),)
+
+    organization_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    #: Stored lower-cased; unique across the service so login needs no organization.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class UserToken(UUIDPrimaryKey, Base):
+    """A staff bearer token, stored only as its SHA-256; it expires and can be revoked."""
+
+    __tablename__ = "user_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

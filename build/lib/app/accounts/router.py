@@ -1,0 +1,105 @@
+"""/v1/auth (staff login and logout) and /v1/users (an admin manages their organization)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.accounts import service, tokens
+from app.accounts.dependencies import CurrentAdmin, CurrentUser
+from app.accounts.models import User
+from app.accounts.schemas import TokenRead, UserCreate, UserRead, UserUpdate
+from app.config import Settings
+from app.db import SessionDep
+from app.problems import problems
+from app.ratelimit import Limiter, client_address
+from app.security import StaffBearer
+
+router = APIRouter(prefix="/v1", tags=["accounts"])
+
+
+async def organization_user(
+    session: SessionDep,
+    admin: CurrentAdmin,
+    user_id: Annotated[uuid.UUID, Path(description="The user's id.")],
+) -> User:
+    """A user of the admin's organization, or 404 (after 403 for a non-admin)."""
+    return await service.organization_user(session, admin.organization_id, user_id)
+
+
+OrganizationUser = Annotated[User, Depends(organization_user)]
+
+
+@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429))
+async def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    limiter: Limiter,
+) -> TokenRead:
+    """Log in with email (as `username`) and password; returns a bearer token shown once."""
+    settings: Settings = request.app.state.settings
+    signed_in = await service.sign_in(
+        session,
+        limiter,
+        limit=settings.login_failures_limit,
+        address=client_address(request),
+        email=form.username,
+        password=form.password,
+        lifetime=timedelta(hours=settings.staff_token_hours),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return TokenRead(
+        access_token=signed_in.token, expires_in=int(signed_in.lifetime.total_seconds())
+    )
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))
+async def logout(session: SessionDep, user: CurrentUser, token: StaffBearer) -> None:
+    """Revoke the token of this request; other sessions of the user stay logged in."""
+    await tokens.revoke_token(session, token)
+
+
+@router.get("/auth/me", response_model=UserRead, responses=problems(401))
+async def get_me(user: CurrentUser) -> UserRead:
+    """The staff member behind the bearer token."""
+    return UserRead.model_validate(user)
+
+
+@router.get("/users", response_model=list[UserRead], responses=problems(401, 403))
+async def list_users(session: SessionDep, admin: CurrentAdmin) -> list[UserRead]:
+    """Every staff member of your organization, by email (admins only)."""
+    users = await service.list_users(session, admin.organization_id)
+    return [UserRead.model_validate(user) for user in users]
+
+
+@router.post(
+    "/users",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserRead,
+    responses=problems(401, 403, 409, 422),
+)
+async def create_user(body: UserCreate, session: SessionDep, admin: CurrentAdmin) -> UserRead:
+    """Add an admin, therapist or researcher to your organization (admins only)."""
+    user = await service.create_user(
+        session, admin.organization_id, body.email, body.password, body.role
+    )
+    return UserRead.model_validate(user)
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserRead,
+    responses=problems(401, 403, 404, 409, 422),
+)
+async def update_user(
+    body: UserUpdate, session: SessionDep, admin: CurrentAdmin, user: OrganizationUser
+) -> UserRead:
+    """Change a user's role or deactivate them (logs them out); 409 for the last admin."""
+    await service.update_user(session, admin, user, role=body.role, is_active=body.is_active)
+    return UserRead.model_validate(user)

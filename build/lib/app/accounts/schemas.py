@@ -1,0 +1,67 @@
+"""Request and response bodies of /v1/auth and /v1/users. No body ever carries a hash."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
+
+from app.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+Role = TypeAliasType("Role", Literal["admin", "therapist", "researcher"])
+
+# Deliberately loose: one "@" with something either side. Whether an address is real is
+# for its owner to find out; stricter patterns refuse valid ones.
+EMAIL_PATTERN = r"^\s*[^@\s]+@[^@\s]+\s*$"
+
+
+class Schema(BaseModel):
+    """Base of API bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRead(Schema):
+    """A staff bearer token (RFC 6749 §5.1), shown this once."""
+
+    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
+    expires_in: int = Field(description="Seconds until the token expires.", examples=[43200])
+
+
+class UserCreate(Schema):
+    """A new staff member of the caller's organization."""
+
+    email: str = Field(max_length=320, pattern=EMAIL_PATTERN, examples=["sam@clinic.example"])
+    password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; stored only as argon2id.",
+    )
+    role: Role = Field(examples=["therapist"])
+
+
+class UserUpdate(Schema):
+    """A change of role or of active state; a field left out (or null) stays as it is."""
+
+    role: Role | None = None
+    is_active: bool | None = Field(
+        None, description="false logs the user out everywhere and refuses new logins."
+    )
+
+
+class UserRead(Schema):
+    """A staff member as the API shows them."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    organization_id: uuid.UUID
+    email: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime

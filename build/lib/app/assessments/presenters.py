@@ -1,0 +1,83 @@
+"""Turning stored assessments and results into API bodies, in the requested language."""
+
+from __future__ import annotations
+
+from app.assessments.models import Assessment, Result
+from app.assessments.schemas import (
+    AssessmentRead,
+    Label,
+    Progress,
+    ResultRead,
+    ScaleResult,
+)
+from app.i18n import negotiate_locale
+from app.questionnaires.model import Definition
+from app.questionnaires.registry import Registry
+from app.questionnaires.schemas import localized
+from app.scoring import render_feedback
+from app.scoring.result import ScoreResult
+
+
+def present_assessment(assessment: Assessment, total_items: int) -> AssessmentRead:
+    """An assessment as the API shows it."""
+    return AssessmentRead(
+        id=assessment.id,
+        questionnaire_id=assessment.questionnaire_id,
+        questionnaire_version=assessment.questionnaire_version,
+        definition_hash=assessment.definition_hash,
+        status=assessment.status,
+        source=assessment.source,
+        answers=assessment.answers,
+        progress=Progress(answered=len(assessment.answers), total=total_items),
+        revision=assessment.revision,
+        created_at=assessment.created_at,
+        updated_at=assessment.updated_at,
+        answered_at=assessment.answered_at,
+        submitted_at=assessment.submitted_at,
+    )
+
+
+def present_result(
+    assessment: Assessment,
+    result: Result,
+    definition: Definition,
+    registry: Registry,
+    wanted: list[str],
+) -> ResultRead:
+    """A result with localized labels and feedback."""
+    scored = ScoreResult.model_validate(result.score)
+    locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
+
+    def text(value: dict[str, str]) -> str:
+        return localized(value, locale, definition.default_locale)
+
+    profiles = {p.id: p for p in definition.profiles}
+    flags = {f.id: f for f in definition.flags}
+    scales = []
+    for s in scored.scales:
+        scale = definition.scale(s.id)
+        band = next((b for b in scale.bands if b.id == s.band), None)
+        scales.append(
+            ScaleResult(
+                **s.model_dump(),
+                title=text(scale.title),
+                band_label=text(band.label) if band else None,
+            )
+        )
+    return ResultRead(
+        assessment_id=assessment.id,
+        questionnaire_id=scored.questionnaire_id,
+        questionnaire_version=scored.questionnaire_version,
+        definition_hash=scored.definition_hash,
+        engine_version=scored.engine_version,
+        answered_at=assessment.answered_at,
+        submitted_at=assessment.submitted_at or result.created_at,
+        locale=locale,
+        scales=scales,
+        profile=Label(id=scored.profile, label=text(profiles[scored.profile].label))
+        if scored.profile
+        else None,
+        flags=[Label(id=f, label=text(flags[f].label)) for f in scored.flags],
+        trace=scored.trace,
+        feedback=render_feedback(definition, scored, locale, registry.concepts, registry.support),
+    )

@@ -1,0 +1,264 @@
+"""/v1/assessments, /v1/submissions, /v1/me/assessments and /v1/me/trends."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from app.assessments import history, service
+from app.assessments.dependencies import OwnedAssessment
+from app.assessments.models import SUBMITTED, Assessment
+from app.assessments.presenters import present_assessment, present_result
+from app.assessments.schemas import (
+    AnswersUpdate,
+    AssessmentCreate,
+    AssessmentRead,
+    AssessmentStatus,
+    HistoryPage,
+    ResultRead,
+    SubmissionCreate,
+    SubmissionRead,
+    TrendRead,
+)
+from app.contract import REQUIRED, sent
+from app.db import SessionDep
+from app.errors import BadRequest, Conflict, InvalidInput
+from app.i18n import negotiate_locale
+from app.intake.service import spend_if_complete
+from app.problems import problems
+from app.questionnaires.dependencies import (
+    RegistryDep,
+    WantedLocales,
+    questionnaire_from_path,
+)
+from app.questionnaires.model import SLUG
+from app.questionnaires.service import definition_of
+from app.respondents.dependencies import CurrentRespondent
+
+router = APIRouter(prefix="/v1", tags=["assessments"])
+
+IDEMPOTENCY_KEY_DOC = (
+    "A unique value per submit attempt (a UUID): retries with the same key get the first "
+    "result back instead of an error."
+)
+
+
+def _etag(assessment: Assessment) -> dict[str, str]:
+    return {"ETag": f'"{assessment.revision}"', "Location": f"/v1/assessments/{assessment.id}"}
+
+
+def _if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    try:
+        return int(value.strip().removeprefix("W/").strip('"'))
+    except ValueError as error:
+        raise InvalidInput(
+            "If-Match must be an ETag this API returned.",
+            errors=[{"parameter": "If-Match", "detail": f"not an ETag of ours: {value!r}"}],
+        ) from error
+
+
+@router.post(
+    "/assessments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AssessmentRead,
+    responses=problems(401, 403, 413, 422) | sent(201, "ETag", "Location"),
+)
+async def create_assessment(
+    body: AssessmentCreate,
+    response: Response,
+    session: SessionDep,
+    registry: RegistryDep,
+    respondent: CurrentRespondent,
+) -> AssessmentRead:
+    """Start an assessment of a questionnaire (latest version unless one is named)."""
+    definition = service.resolve_definition(registry, body.questionnaire_id, body.version)
+    assessment = await service.start_assessment(
+        session, registry, respondent, definition, body.answers
+    )
+    response.headers.update(_etag(assessment))
+    return present_assessment(assessment, len(definition.items))
+
+
+@router.get(
+    "/assessments/{assessment_id}",
+    response_model=AssessmentRead,
+    responses=problems(401, 404, 422) | sent(200, "ETag", "Location"),
+)
+async def get_assessment(
+    assessment: OwnedAssessment, response: Response, session: SessionDep, registry: RegistryDep
+) -> AssessmentRead:
+    """Get an assessment with its answers so far: resume where the person left off."""
+    definition = await definition_of(session, registry, assessment)
+    response.headers.update(_etag(assessment))
+    return present_assessment(assessment, len(definition.items))
+
+
+@router.put(
+    "/assessments/{assessment_id}/answers",
+    response_model=AssessmentRead,
+    responses=problems(401, 404, 409, 412, 413, 422) | sent(200, "ETag", "Location"),
+)
+async def save_answers(
+    body: AnswersUpdate,
+    assessment: OwnedAssessment,
+    response: Response,
+    session: SessionDep,
+    registry: RegistryDep,
+    if_match: Annotated[
+        str | None,
+        Header(description="The ETag last seen; the save fails with 412 if it is stale."),
+    ] = None,
+) -> AssessmentRead:
+    """Save some answers (partial and repeatable); `null` removes one. Send If-Match."""
+    assessment = await service.save_answers(
+        session, registry, assessment, body.answers, _if_match(if_match)
+    )
+    definition = await definition_of(session, registry, assessment)
+    response.headers.update(_etag(assessment))
+    return present_assessment(assessment, len(definition.items))
+
+
+@router.post(
+    "/assessments/{assessment_id}/submit",
+    response_model=ResultRead,
+    responses=problems(400, 401, 404, 409, 422)
+    | sent(200, "Idempotent-Replayed", description="The result (again, on a retry)."),
+)
+async def submit_assessment(
+    assessment: OwnedAssessment,
+    response: Response,
+    session: SessionDep,
+    registry: RegistryDep,
+    respondent: CurrentRespondent,
+    wanted: WantedLocales,
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description=IDEMPOTENCY_KEY_DOC, json_schema_extra=REQUIRED),
+    ] = None,
+) -> ResultRead:
+    """Submit the answers and get the scored result with feedback. Safe to retry.
+
+    Needs an `Idempotency-Key` header. A retry with the same key returns the first result
+    (with `Idempotent-Replayed: true`); a submit with another key after success is a 409.
+    """
+    if not idempotency_key:
+        raise BadRequest(
+            "Submitting needs an Idempotency-Key header so that retries are safe.",
+            errors=[{"parameter": "Idempotency-Key", "detail": "required"}],
+        )
+    submitted = await service.submit_assessment(
+        session, registry, assessment, respondent, idempotency_key
+    )
+    if submitted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    elif assessment.invitation_id is not None:
+        await spend_if_complete(session, assessment.invitation_id)
+    definition = await definition_of(session, registry, assessment)
+    return present_result(assessment, submitted.result, definition, registry, wanted)
+
+
+@router.get(
+    "/assessments/{assessment_id}/result",
+    response_model=ResultRead,
+    responses=problems(401, 404, 409, 422),
+)
+async def get_result(
+    assessment: OwnedAssessment,
+    response: Response,
+    session: SessionDep,
+    registry: RegistryDep,
+    wanted: WantedLocales,
+) -> ResultRead:
+    """Get the scores, the rule trace and the feedback of a submitted assessment."""
+    if assessment.status != SUBMITTED:
+        raise Conflict("This assessment is not submitted yet, so it has no result.")
+    result = await service.result_of(session, assessment)
+    definition = await definition_of(session, registry, assessment)
+    response.headers["Cache-Control"] = "no-store"
+    return present_result(assessment, result, definition, registry, wanted)
+
+
+@router.post(
+    "/submissions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SubmissionRead,
+    responses=problems(401, 403, 409, 413, 422)
+    | sent(201, "Location", description="Stored and scored.")
+    | sent(
+        200,
+        "Location",
+        "Idempotent-Replayed",
+        description="A retry: the submission stored the first time, with its result.",
+        model=SubmissionRead,
+    ),
+)
+async def create_submission(
+    body: SubmissionCreate,
+    response: Response,
+    session: SessionDep,
+    registry: RegistryDep,
+    respondent: CurrentRespondent,
+    wanted: WantedLocales,
+) -> SubmissionRead:
+    """Submit a whole assessment answered offline, in one request. Safe to retry.
+
+    The client makes the `id`. Sending the same id with the same content again returns the
+    first result with 200; the same id with different content is a 409.
+    """
+    definition = service.resolve_definition(registry, body.questionnaire_id, body.version)
+    submitted = await service.submit_offline(
+        session, registry, respondent, body.id, definition, body.answers, body.answered_at
+    )
+    if submitted.replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/v1/assessments/{submitted.assessment.id}"
+    stored = await definition_of(session, registry, submitted.assessment)
+    return SubmissionRead(
+        client_id=body.id,
+        assessment=present_assessment(submitted.assessment, len(stored.items)),
+        result=present_result(submitted.assessment, submitted.result, stored, registry, wanted),
+    )
+
+
+@router.get("/me/assessments", response_model=HistoryPage, responses=problems(401, 403, 422))
+async def list_my_assessments(
+    session: SessionDep,
+    registry: RegistryDep,
+    respondent: CurrentRespondent,
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")] = 20,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status_filter: Annotated[AssessmentStatus | None, Query(alias="status")] = None,
+) -> HistoryPage:
+    """List the caller's assessments, newest first: in-progress ones to resume, and results."""
+    totals = {registry.hash(d): len(d.items) for d in registry.all()}
+    return await history.history_page(
+        session,
+        respondent,
+        totals,
+        limit=limit,
+        cursor=cursor,
+        status=status_filter,
+    )
+
+
+@router.get("/me/trends", response_model=TrendRead, responses=problems(401, 403, 404, 422))
+async def get_my_trend(
+    session: SessionDep,
+    registry: RegistryDep,
+    respondent: CurrentRespondent,
+    wanted: WantedLocales,
+    questionnaire: Annotated[str, Query(pattern=SLUG, examples=["window-of-tolerance"])],
+    scale: Annotated[str, Query(pattern=SLUG, examples=["hyperarousal"])],
+) -> TrendRead:
+    """One scale over time: every submitted score, and the change between consecutive ones.
+
+    The change is a reliable change index (Jacobson & Truax, 1991) where the questionnaire
+    publishes SD and reliability for the scale; otherwise the raw change, saying why.
+    """
+    definition = await questionnaire_from_path(registry, questionnaire)
+    locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
+    return await history.scale_trend(session, respondent, definition, scale, locale)

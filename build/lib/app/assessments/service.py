@@ -1,0 +1,310 @@
+"""Use cases of an assessment: start, save answers, submit (once), one-shot offline submit.
+
+Every write is guarded so that retries and races cannot double-submit or lose an update:
+`revision` is SQLAlchemy's version counter (an UPDATE that finds another revision fails), a
+result is unique per assessment, and a one-shot submission is unique per (respondent, client id).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
+from app.db import insert_row, insert_unless_exists, utcnow
+from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
+from app.questionnaires.model import Definition
+from app.questionnaires.registry import Registry
+from app.questionnaires.service import definition_of
+from app.respondents.models import Respondent
+from app.scoring import check_answers, score
+from app.scoring.result import ScoreResult
+
+
+@dataclass(frozen=True)
+class InvitationScope:
+    """What an intake link's token may reach: one invitation and the questionnaires it names."""
+
+    invitation_id: uuid.UUID
+    questionnaires: frozenset[tuple[str, str]]
+
+
+#: Key of the scope in `session.info`: a request authenticated by an intake token sets it, so
+#: every use case in that request (not just the routes that think of it) stays inside it.
+_INVITATION_SCOPE = "attune.invitation_scope"
+
+
+def limit_to_invitation(session: AsyncSession, scope: InvitationScope) -> None:
+    """Confine this session's assessment use cases to one invitation."""
+    session.info[_INVITATION_SCOPE] = scope
+
+
+def invitation_scope(session: AsyncSession) -> InvitationScope | None:
+    """The invitation this session is confined to, if any."""
+    scope: InvitationScope | None = session.info.get(_INVITATION_SCOPE)
+    return scope
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A submitted assessment with its result; `replayed` when a retry found it done."""
+
+    assessment: Assessment
+    result: Result
+    replayed: bool
+
+
+def resolve_definition(
+    registry: Registry, questionnaire_id: str, version: str | None
+) -> Definition:
+    """The definition a request body names, or 422 pointing at the field."""
+    try:
+        return registry.get(questionnaire_id, version)
+    except LookupError as error:
+        known = any(d.id == questionnaire_id for d in registry.latest())
+        field = "version" if version is not None and known else "questionnaire_id"
+        raise InvalidInput(
+            "No such questionnaire or version.",
+            errors=[{"pointer": f"#/{field}", "detail": str(error).strip("'\"")}],
+        ) from error
+
+
+def validate_answers(definition: Definition, answers: Mapping[str, object]) -> None:
+    """422 naming every answer that is not an item of the definition or not one of its options."""
+    problems = check_answers(definition, answers)
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} answer(s) cannot be accepted for {definition.key}.",
+            errors=[
+                {"pointer": f"#/answers/{item}", "detail": detail} for item, detail in problems
+            ],
+        )
+
+
+async def start_assessment(
+    session: AsyncSession,
+    registry: Registry,
+    respondent: Respondent,
+    definition: Definition,
+    answers: Mapping[str, int],
+    *,
+    source: str = "app",
+    invitation_id: uuid.UUID | None = None,
+) -> Assessment:
+    """A new in-progress assessment, with any answers already given.
+
+    Under an intake token's scope it can only be one of the invitation's questionnaires, and
+    it belongs to that invitation.
+    """
+    scope = invitation_scope(session)
+    if scope is not None:
+        if (definition.id, definition.version) not in scope.questionnaires:
+            raise Forbidden(f"This intake link does not ask for {definition.key}.")
+        source, invitation_id = "intake", scope.invitation_id
+    validate_answers(definition, answers)
+    now = utcnow()
+    assessment = Assessment(
+        respondent_id=respondent.id,
+        questionnaire_id=definition.id,
+        questionnaire_version=definition.version,
+        definition_hash=registry.hash(definition),
+        source=source,
+        invitation_id=invitation_id,
+        answers=dict(answers),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(assessment)
+    await session.flush()
+    return assessment
+
+
+async def save_answers(
+    session: AsyncSession,
+    registry: Registry,
+    assessment: Assessment,
+    changes: Mapping[str, int | None],
+    if_match: int | None,
+) -> Assessment:
+    """Merge answers into an in-progress assessment; `None` removes one.
+
+    With `if_match`, the save applies only to that revision (412 otherwise), so two devices
+    saving at once cannot silently overwrite each other.
+    """
+    _require_in_progress(assessment)
+    if if_match is not None and if_match != assessment.revision:
+        raise PreconditionFailed(
+            f"The assessment is at revision {assessment.revision}, not {if_match}: "
+            "fetch it again and re-apply the change.",
+            revision=assessment.revision,
+        )
+    definition = await definition_of(session, registry, assessment)
+    validate_answers(definition, {k: v for k, v in changes.items() if v is not None})
+    answers = dict(assessment.answers)
+    for item_id, value in changes.items():
+        if value is None:
+            answers.pop(item_id, None)
+        else:
+            answers[item_id] = value
+    assessment.answers = answers
+    assessment.updated_at = utcnow()
+    try:
+        await session.flush()
+    except StaleDataError as error:
+        raise PreconditionFailed(
+            "Another save changed the assessment at the same moment; fetch it again."
+        ) from error
+    return assessment
+
+
+async def submit_assessment(
+    session: AsyncSession,
+    registry: Registry,
+    assessment: Assessment,
+    respondent: Respondent,
+    idempotency_key: str,
+) -> Submitted:
+    """Score and submit, once. The same Idempotency-Key again returns the first result."""
+    if assessment.status == SUBMITTED:
+        if assessment.idempotency_key == idempotency_key:
+            return Submitted(assessment, await result_of(session, assessment), replayed=True)
+        raise Conflict(
+            "This assessment was already submitted.",
+            result=f"/v1/assessments/{assessment.id}/result",
+        )
+    definition = await definition_of(session, registry, assessment)
+    if not assessment.answers:
+        raise InvalidInput(
+            "There are no answers to submit yet.",
+            errors=[{"pointer": "#/answers", "detail": "answer at least one item first"}],
+        )
+    scored = score(definition, assessment.answers, definition_hash=assessment.definition_hash)
+    now = utcnow()
+    assessment.status = SUBMITTED
+    assessment.idempotency_key = idempotency_key
+    assessment.submitted_at = now
+    assessment.answered_at = assessment.answered_at or now
+    assessment.updated_at = now
+    assessment.research_consent = respondent.research_consent
+    result = _result_row(assessment, scored)
+    session.add(result)
+    try:
+        await session.flush()
+    except (StaleDataError, IntegrityError) as error:
+        # Another request submitted it between our read and our write.
+        raise Conflict("This assessment is being submitted by another request.") from error
+    return Submitted(assessment, result, replayed=False)
+
+
+async def submit_offline(
+    session: AsyncSession,
+    registry: Registry,
+    respondent: Respondent,
+    client_id: uuid.UUID,
+    definition: Definition,
+    answers: Mapping[str, int],
+    answered_at: datetime,
+) -> Submitted:
+    """Store and score a whole assessment once per client id; a retry gets the first result."""
+    answered_at = answered_at.astimezone(UTC)
+    fingerprint = _fingerprint(definition, answers, answered_at)
+    validate_answers(definition, answers)
+    definition_hash = registry.hash(definition)
+    scored = score(definition, answers, definition_hash=definition_hash)
+    now = utcnow()
+    assessment = Assessment(
+        id=uuid.uuid4(),
+        respondent_id=respondent.id,
+        questionnaire_id=definition.id,
+        questionnaire_version=definition.version,
+        definition_hash=definition_hash,
+        status=SUBMITTED,
+        source="app",
+        revision=1,
+        answers=dict(answers),
+        client_id=client_id,
+        request_hash=fingerprint,
+        answered_at=answered_at,
+        submitted_at=now,
+        created_at=now,
+        updated_at=now,
+        research_consent=respondent.research_consent,
+    )
+    # Optimistic: most submissions are new. A retry (or the same one sent twice at once)
+    # finds the row the first one stored and gets that one's result.
+    if not await insert_unless_exists(session, assessment, ["respondent_id", "client_id"]):
+        existing = await _by_client_id(session, respondent, client_id)
+        if existing is None:  # pragma: no cover - the conflicting row cannot vanish mid-transaction
+            raise Conflict("This submission is being stored by another request; retry.")
+        return await _replay(session, existing, fingerprint)
+    result = _result_row(assessment, scored)
+    await insert_row(session, result)
+    return Submitted(assessment, result, replayed=False)
+
+
+async def result_of(session: AsyncSession, assessment: Assessment) -> Result:
+    """The stored result of a submitted assessment."""
+    statement = select(Result).where(Result.assessment_id == assessment.id)
+    return (await session.execute(statement)).scalar_one()
+
+
+def _require_in_progress(assessment: Assessment) -> None:
+    if assessment.status != IN_PROGRESS:
+        raise Conflict(
+            "This assessment was already submitted; its answers cannot change.",
+            result=f"/v1/assessments/{assessment.id}/result",
+        )
+
+
+def _result_row(assessment: Assessment, scored: ScoreResult) -> Result:
+    return Result(
+        id=uuid.uuid4(),
+        assessment_id=assessment.id,
+        definition_hash=scored.definition_hash,
+        engine_version=scored.engine_version,
+        score=scored.model_dump(mode="json"),
+        profile=scored.profile,
+        flagged=bool(scored.flags),
+        created_at=assessment.submitted_at or utcnow(),
+    )
+
+
+async def _by_client_id(
+    session: AsyncSession, respondent: Respondent, client_id: uuid.UUID
+) -> Assessment | None:
+    statement = select(Assessment).where(
+        Assessment.respondent_id == respondent.id, Assessment.client_id == client_id
+    )
+    return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def _replay(session: AsyncSession, existing: Assessment, fingerprint: str) -> Submitted:
+    if existing.request_hash != fingerprint:
+        raise Conflict(
+            "A different submission was already stored under this id; "
+            "send new answers with a new id.",
+            assessment=f"/v1/assessments/{existing.id}",
+        )
+    return Submitted(existing, await result_of(session, existing), replayed=True)
+
+
+def _fingerprint(definition: Definition, answers: Mapping[str, int], answered_at: datetime) -> str:
+    """What identifies a one-shot payload, so a retry can be told from a different one."""
+    canonical = json.dumps(
+        {
+            "questionnaire": definition.key,
+            "answers": dict(sorted(answers.items())),
+            "answered_at": answered_at.timestamp(),
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

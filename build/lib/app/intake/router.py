@@ -1,0 +1,212 @@
+"""The intake web form behind an invitation link: /intake/{token} (HTML, not /v1).
+
+One page per questionnaire (`?step=1..n`). Every POST saves the page's answers before
+anything else, then redirects (303) to the next, previous or same step, so a reload never
+re-sends a form and a later visit resumes. The last step sends everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from app.clinic.models import Client, Invitation
+from app.db import SessionDep
+from app.errors import AppError, Conflict, Gone, InvalidInput, NotFound, TooManyRequests
+from app.i18n import negotiate_locale
+from app.intake import service
+from app.intake.pages import (
+    LOCALES,
+    SECURITY_HEADERS,
+    FormState,
+    feedback_page,
+    form_page,
+    message_page,
+    page_url,
+)
+from app.intake.service import MissingAnswers, Part
+from app.questionnaires.dependencies import LangQuery, RegistryDep, locales_wanted
+from app.ratelimit import Limiter, client_address
+
+router = APIRouter(prefix="/intake", tags=["intake"], include_in_schema=False)
+
+STYLESHEET = Path(__file__).parent / "static" / "intake.css"
+Token = Annotated[str, PathParam(min_length=8, max_length=200)]
+Step = Annotated[int, Query(ge=1, le=50)]
+
+
+@router.get("/static/intake.css")
+async def stylesheet() -> FileResponse:
+    """The form's only stylesheet (CSP allows no inline style)."""
+    return FileResponse(
+        STYLESHEET, media_type="text/css", headers={"Cache-Control": "max-age=3600"}
+    )
+
+
+@router.get("/{token}")
+async def show_form(
+    token: Token,
+    request: Request,
+    session: SessionDep,
+    registry: RegistryDep,
+    limiter: Limiter,
+    lang: LangQuery = None,
+    step: Step = 1,
+    saved: bool = False,
+    check: bool = False,
+) -> Response:
+    """One step of the form; `check` marks that step's unanswered items (error links)."""
+    wanted = locales_wanted(request, lang)
+    locale = negotiate_locale(wanted, LOCALES, LOCALES[0])
+    try:
+        invitation, client = await _open(request, session, limiter, token)
+        parts = await service.intake_assessments(session, registry, invitation, client)
+    except AppError as error:
+        await session.rollback()
+        return _error_page(error, locale)
+    step = min(step, len(parts))
+    state = FormState(token, step, lang, invitation.expires_at, saved=saved)
+    if check:
+        missing = service.missing_answers([parts[step - 1]])
+        state = FormState(token, step, lang, invitation.expires_at, missing=missing)
+    return form_page(parts, state, locale, wanted)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One request to a live link: who, in which language, and the parts of the form."""
+
+    token: str
+    lang: str | None
+    locale: str
+    wanted: list[str]
+    invitation: Invitation
+    client: Client
+    parts: list[Part]
+
+
+@router.post("/{token}")
+async def answer_form(
+    token: Token,
+    request: Request,
+    session: SessionDep,
+    registry: RegistryDep,
+    limiter: Limiter,
+) -> Response:
+    """Save this page's answers, then move (next, back, save) or send everything (submit)."""
+    form = await request.form()
+    lang = _text(form, "lang") if _text(form, "lang") in LOCALES else None
+    wanted = locales_wanted(request, lang)
+    locale = negotiate_locale(wanted, LOCALES, LOCALES[0])
+    try:
+        invitation, client = await _open(request, session, limiter, token)
+        parts = await service.intake_assessments(session, registry, invitation, client)
+        step = min(max(_number(_text(form, "step")) or 1, 1), len(parts))
+        answers = _answers(form, parts[step - 1])
+        await service.save_intake_answers(session, registry, parts[step - 1], answers)
+        action = _text(form, "action")
+        if action == "submit":
+            visit = Visit(token, lang, locale, wanted, invitation, client, parts)
+            return await _submit(session, registry, visit, _text(form, "consent") == "yes")
+        moved = {"next": step + 1, "back": step - 1}.get(action, step)
+        extra = {"saved": "1"} if action == "save" else {}
+        return _redirect(page_url(token, min(max(moved, 1), len(parts)), lang, **extra))
+    except AppError as error:
+        # The request failed: nothing it did is kept (the session commits only on success).
+        await session.rollback()
+        return _error_page(error, locale)
+
+
+async def _submit(
+    session: SessionDep, registry: RegistryDep, visit: Visit, consent: bool
+) -> Response:
+    """Send every answer; or show what is missing (422), keeping the answers just saved."""
+    try:
+        completed = await service.submit_intake(
+            session, registry, visit.invitation, visit.client, visit.parts, consent
+        )
+    except MissingAnswers as error:
+        first = next(
+            number
+            for number, part in enumerate(visit.parts, start=1)
+            if part.definition.id in error.missing
+        )
+        state = FormState(
+            visit.token,
+            first,
+            visit.lang,
+            visit.invitation.expires_at,
+            consent=consent,
+            missing=error.missing,
+        )
+        return form_page(visit.parts, state, visit.locale, visit.wanted, status_code=422)
+    if visit.invitation.show_feedback:
+        return feedback_page(completed, registry, visit.locale, visit.wanted)
+    return message_page("thanks", visit.locale, 200)
+
+
+async def _open(
+    request: Request, session: SessionDep, limiter: Limiter, token: str
+) -> tuple[Invitation, Client]:
+    """The live invitation of the link; an unknown token counts against the address."""
+    settings = request.app.state.settings
+    address = client_address(request)
+    await limiter.check(settings.token_failures_limit, "intake-token", address)
+    try:
+        return await service.open_invitation(session, token)
+    except NotFound:
+        await limiter.fail(settings.token_failures_limit, "intake-token", address)
+        raise
+
+
+def _error_page(error: AppError, locale: str) -> Response:
+    """A kind page for an error: what happened and what to do, never who is to blame."""
+    if isinstance(error, TooManyRequests):
+        minutes = str(max(1, (error.retry_after + 59) // 60))
+        headers = {"Retry-After": str(error.retry_after)}
+        return message_page("wait", locale, 429, headers, minutes=minutes)
+    if isinstance(error, Gone):
+        return message_page(error.extensions.get("reason", "used"), locale, 410)
+    if isinstance(error, Conflict):
+        return message_page("conflict", locale, 409)
+    if isinstance(error, NotFound):
+        return message_page("missing", locale, 404)
+    return message_page("problem", locale, error.status)
+
+
+def _answers(form: Mapping[str, object], part: Part) -> dict[str, int | None]:
+    """The answers this page sent: one radio group per item (absent when left blank)."""
+    answers: dict[str, int | None] = {}
+    for item in part.definition.items:
+        raw = _text(form, f"answer-{item.id}")
+        if raw:
+            value = _number(raw)
+            if value is None:
+                raise InvalidInput(
+                    "An answer is not one of the options.",
+                    errors=[{"pointer": f"#/answers/{item.id}", "detail": "not an option"}],
+                )
+            answers[item.id] = value
+    return answers
+
+
+def _text(form: Mapping[str, object], name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def _number(raw: str) -> int | None:
+    try:
+        return int(raw)
+    except ValueError:
+        return None
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303, headers=dict(SECURITY_HEADERS))

@@ -1,0 +1,264 @@
+"""Use cases of an intake link: open it, answer its questionnaires, submit them once.
+
+The link's token is the only credential. Answers go through the same assessment use cases as
+the API (start, save, submit, score): the intake has no scoring of its own. An invitation is
+single-use at submit; two windows submitting at once get one winner, by a conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
+from app.assessments.service import (
+    InvitationScope,
+    save_answers,
+    start_assessment,
+    submit_assessment,
+)
+from app.clinic.invitations import invitation_status
+from app.clinic.models import Client, Invitation
+from app.clinic.webhooks import enqueue_event
+from app.db import utcnow
+from app.errors import Conflict, Gone, InvalidInput, NotFound, Unauthorized
+from app.questionnaires.model import Definition
+from app.questionnaires.registry import Registry
+from app.questionnaires.service import definition_of
+from app.respondents.models import Respondent
+from app.respondents.service import set_consent
+from app.security import hash_token
+
+TOKEN_PREFIX = "ati_"  # noqa: S105 (marks intake tokens; not a secret)
+
+Refusal = Literal["expired", "revoked", "used"]
+
+
+class MissingAnswers(InvalidInput):
+    """Some items have no answer; `missing` lists them per questionnaire, in form order."""
+
+    def __init__(self, missing: dict[str, list[str]]) -> None:
+        super().__init__(
+            f"{sum(map(len, missing.values()))} question(s) still need an answer.",
+            errors=[
+                {"pointer": f"#/{questionnaire}/{item}", "detail": "needs an answer"}
+                for questionnaire, items in missing.items()
+                for item in items
+            ],
+        )
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class Part:
+    """One questionnaire of an intake: its definition and the assessment answering it."""
+
+    definition: Definition
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A submitted intake: each part with its result."""
+
+    parts: list[tuple[Part, Result]]
+
+
+def refusal(invitation: Invitation, now: datetime) -> Refusal | None:
+    """Why a link can no longer be used, or None while it can (the therapist's status)."""
+    status = invitation_status(invitation, now)
+    return None if status == "pending" else status
+
+
+async def open_invitation(session: AsyncSession, token: str) -> tuple[Invitation, Client]:
+    """The invitation of a link and its client; 404 if unknown, 410 (with `reason`) if spent."""
+    statement = (
+        select(Invitation, Client)
+        .join(Client, Client.id == Invitation.client_id)
+        .where(Invitation.token_hash == hash_token(token))
+    )
+    row = (await session.execute(statement)).one_or_none()
+    if row is None:
+        raise NotFound("No intake link with this address.")
+    invitation, client = row
+    reason = refusal(invitation, utcnow())
+    if reason is not None:
+        raise Gone("This link can no longer be used.", reason=reason)
+    return invitation, client
+
+
+async def authenticate_invitation(
+    session: AsyncSession, token: str
+) -> tuple[Respondent, InvitationScope]:
+    """The client's respondent and the scope of a live intake token, for the API; else 401."""
+    try:
+        invitation, client = await open_invitation(session, token)
+    except (NotFound, Gone) as error:
+        raise Unauthorized("The bearer token is not valid.") from error
+    respondent = await session.get(Respondent, client.respondent_id)
+    if respondent is None:  # pragma: no cover - the foreign key keeps the respondent
+        raise Unauthorized("The bearer token is not valid.")
+    questionnaires = frozenset((q["id"], q["version"]) for q in invitation.questionnaires)
+    return respondent, InvitationScope(invitation.id, questionnaires)
+
+
+async def intake_assessments(
+    session: AsyncSession, registry: Registry, invitation: Invitation, client: Client
+) -> list[Part]:
+    """One in-progress assessment per questionnaire of the invitation, in its order.
+
+    Made on the first visit and found again on later ones, so a person resumes where they
+    left off. The invitation row is locked while they are made (PostgreSQL; SQLite's write
+    transactions are serial already), so two first visits at once make one set.
+    """
+    found = await _in_progress(session, invitation)
+    if len(found) < len(invitation.questionnaires):
+        await session.execute(
+            select(Invitation.id).where(Invitation.id == invitation.id).with_for_update()
+        )
+        found = await _in_progress(session, invitation)
+    respondent = await _respondent(session, client)
+    parts = []
+    for reference in invitation.questionnaires:
+        definition = registry.get(reference["id"], reference["version"])
+        assessment = found.get(definition.id)
+        if assessment is None:
+            assessment = await start_assessment(
+                session, registry, respondent, definition, {},
+                source="intake", invitation_id=invitation.id,
+            )  # fmt: skip
+        parts.append(Part(await definition_of(session, registry, assessment), assessment))
+    return parts
+
+
+async def save_intake_answers(
+    session: AsyncSession, registry: Registry, part: Part, answers: Mapping[str, int | None]
+) -> None:
+    """Save the answers given on one page of the form (`None` clears one)."""
+    changes = {k: v for k, v in answers.items() if part.assessment.answers.get(k) != v}
+    if changes:
+        await save_answers(session, registry, part.assessment, changes, if_match=None)
+
+
+def missing_answers(parts: list[Part]) -> dict[str, list[str]]:
+    """The items without an answer, per questionnaire (only those with any missing)."""
+    missing = {
+        part.definition.id: [
+            item.id for item in part.definition.items if item.id not in part.assessment.answers
+        ]
+        for part in parts
+    }
+    return {questionnaire: items for questionnaire, items in missing.items() if items}
+
+
+async def submit_intake(
+    session: AsyncSession,
+    registry: Registry,
+    invitation: Invitation,
+    client: Client,
+    parts: list[Part],
+    consent: bool,
+) -> Completed:
+    """Submit every part once every item is answered, and spend the link.
+
+    Missing answers: 422 listing them, nothing submitted. The link is claimed first with a
+    conditional UPDATE, so of two submits at once exactly one gets past it (409 for the other).
+    """
+    if missing := missing_answers(parts):
+        raise MissingAnswers(missing)
+    now = utcnow()
+    if not await _claim(session, invitation, now, consent):
+        raise Conflict("This link was just used in another window.")
+    # The assessments take their consent from the respondent when they are submitted.
+    respondent = await _respondent(session, client)
+    set_consent(respondent, consent)
+    completed = []
+    for part in parts:
+        key = f"intake:{invitation.id}:{part.assessment.id}"
+        submitted = await submit_assessment(session, registry, part.assessment, respondent, key)
+        completed.append((part, submitted.result))
+    await _announce(session, invitation, [(p.assessment, r) for p, r in completed], now)
+    return Completed(completed)
+
+
+async def spend_if_complete(session: AsyncSession, invitation_id: uuid.UUID) -> bool:
+    """Spend a link answered over the API once all its questionnaires are submitted.
+
+    The form spends the link when it submits; an app using the link's token submits one
+    assessment at a time, so the last of them spends it and announces the intake, as the
+    form would. True if this call spent it.
+    """
+    invitation = await session.get(Invitation, invitation_id)
+    if invitation is None or invitation.used_at is not None:
+        return False
+    statement = (
+        select(Assessment, Result)
+        .join(Result, Result.assessment_id == Assessment.id)
+        .where(Assessment.invitation_id == invitation.id, Assessment.status == SUBMITTED)
+        .order_by(Assessment.submitted_at, Assessment.id)
+    )
+    done = {a.questionnaire_id: (a, r) for a, r in await session.execute(statement)}
+    if any(q["id"] not in done for q in invitation.questionnaires):
+        return False
+    now = utcnow()
+    if not await _claim(session, invitation, now, consent=None):
+        return False
+    await _announce(session, invitation, list(done.values()), now)
+    return True
+
+
+async def _claim(
+    session: AsyncSession, invitation: Invitation, now: datetime, consent: bool | None
+) -> bool:
+    """Mark the link used unless it already is: of two claims at once exactly one wins."""
+    claim = (
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+        .values(used_at=now, research_consent=consent)
+    )
+    # synchronize_session (auto) also updates the loaded `invitation`, with no second UPDATE.
+    return bool((await session.execute(claim)).rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def _in_progress(session: AsyncSession, invitation: Invitation) -> dict[str, Assessment]:
+    """The oldest in-progress assessment of each questionnaire of the invitation."""
+    statement = (
+        select(Assessment)
+        .where(Assessment.invitation_id == invitation.id, Assessment.status == IN_PROGRESS)
+        .order_by(Assessment.created_at, Assessment.id)
+    )
+    found: dict[str, Assessment] = {}
+    for assessment in (await session.execute(statement)).scalars():
+        found.setdefault(assessment.questionnaire_id, assessment)
+    return found
+
+
+async def _respondent(session: AsyncSession, client: Client) -> Respondent:
+    respondent = await session.get(Respondent, client.respondent_id)
+    if respondent is None:  # pragma: no cover - the foreign key keeps the respondent
+        raise NotFound("No intake link with this address.")
+    return respondent
+
+
+async def _announce(
+    session: AsyncSession,
+    invitation: Invitation,
+    completed: list[tuple[Assessment, Result]],
+    now: datetime,
+) -> None:
+    """Queue the `intake.completed` webhook: ids and flags only, never answers or names."""
+    flags = {flag for _, result in completed for flag in result.score.get("flags", [])}
+    payload: dict[str, Any] = {
+        "invitation_id": str(invitation.id),
+        "client_id": str(invitation.client_id),
+        "assessment_ids": [str(assessment.id) for assessment, _ in completed],
+        "flags": sorted(flags),
+        "completed_at": now.isoformat(),
+    }
+    await enqueue_event(session, invitation.organization_id, "intake.completed", payload)

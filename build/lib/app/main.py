@@ -1,0 +1,137 @@
+"""The application factory: `create_app()` wires settings, database, content and routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.router import router as accounts_router
+from app.assessments.router import router as assessments_router
+from app.audit.router import router as audit_router
+from app.clinic.delivery import start_deliverer, stop_deliverer
+from app.clinic.router import router as clinic_router
+from app.config import Settings, get_settings
+from app.contract import openapi_document, operation_id
+from app.db import create_engine, create_sessionmaker
+from app.docs import install_docs
+from app.handlers import install_error_handlers
+from app.home import router as home_router
+from app.intake.router import router as intake_router
+from app.logs import RequestLog
+from app.middleware import BodySizeLimit
+from app.ops import router as ops_router
+from app.questionnaires.registry import Registry
+from app.questionnaires.router import router as questionnaires_router
+from app.questionnaires.service import record_definitions
+from app.ratelimit import FailureLimiter
+from app.research.router import router as research_router
+from app.respondents.dependencies import INTAKE_TOKEN_ROUTES
+from app.respondents.router import router as respondents_router
+from app.security_headers import SecurityHeaders
+
+logger = logging.getLogger("attune")
+
+DESCRIPTION = """
+Nervous-system self-checks: window-of-tolerance and connection questionnaires, scored by
+plain rules that the API publishes with every questionnaire, with kind, non-diagnostic
+feedback tied to the concepts behind each score.
+
+* Authenticate with `Authorization: Bearer <token>`: a respondent's token (`atr_…`, from
+  `POST /v1/respondents`), a staff token (`ats_…`, from `POST /v1/auth/token`) or an intake
+  link's token (`ati_…`); each operation lists the kinds it accepts.
+* Errors are `application/problem+json` (RFC 9457); a 422 names each offending field.
+* Submits are safe to retry: `Idempotency-Key` on submit, a client id on `/v1/submissions`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new application; nothing connects until its lifespan starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        registry = Registry.load(support_file=settings.support_file)
+        engine = create_engine(settings)
+        app.state.settings = settings
+        app.state.registry = registry
+        app.state.rendered_views = {}
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.limiter = FailureLimiter(settings.rate_limit_storage)
+        deliverer = None
+        try:
+            await _record_definitions(app)
+            deliverer = start_deliverer(app.state.sessionmaker, settings)
+            yield
+        finally:
+            await stop_deliverer(deliverer)
+            app.state.limiter.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Attune API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+        docs_url=None,  # served offline by app/docs.py
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for router in (
+        questionnaires_router,
+        respondents_router,
+        assessments_router,
+        accounts_router,
+        clinic_router,
+        intake_router,
+        research_router,
+        audit_router,
+        ops_router,
+        home_router,
+    ):
+        app.include_router(router)
+    install_docs(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "Content-Language",
+                "Idempotent-Replayed",
+                "X-Request-ID",
+            ],
+        )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, hsts=settings.hsts)
+    # Outermost, so the request id and the access line cover every answer, a 413 included.
+    app.add_middleware(RequestLog)
+    app.openapi = lambda: openapi_document(app, INTAKE_TOKEN_ROUTES)  # type: ignore[method-assign]
+    return app
+
+
+async def _record_definitions(app: FastAPI) -> None:
+    """Make sure every loaded definition is in the table results point to.
+
+    Several workers may start at once; the one that loses the insert race finds the rows
+    the other one wrote on its second try.
+    """
+    for attempt in (1, 2):
+        try:
+            async with app.state.sessionmaker.begin() as session:
+                added = await record_definitions(session, app.state.registry)
+            if added:
+                logger.info("recorded definitions: %s", ", ".join(added))
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise

@@ -1,0 +1,30 @@
+"""Every table, imported in one place so Alembic and tests see the whole schema."""
+
+from app.accounts.models import Organization, User, UserToken
+from app.assessments.models import Assessment, Result
+from app.audit.models import AuditEvent
+from app.clinic.models import Client, Invitation, WebhookAttempt, WebhookDelivery
+from app.db import Base
+from app.questionnaires.models import StoredDefinition
+from app.research.models import Study
+from app.respondents.models import Respondent, RespondentToken
+
+metadata = Base.metadata
+
+__all__ = [
+    "Assessment",
+    "AuditEvent",
+    "Client",
+    "Invitation",
+    "Organization",
+    "Respondent",
+    "RespondentToken",
+    "Result",
+    "StoredDefinition",
+    "Study",
+    "User",
+    "UserToken",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "metadata",
+]

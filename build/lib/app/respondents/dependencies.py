@@ -1,0 +1,49 @@
+"""The respondent behind a request's bearer token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.assessments.service import limit_to_invitation
+from app.db import SessionDep
+from app.errors import Forbidden
+from app.intake.service import TOKEN_PREFIX as INTAKE_TOKEN_PREFIX
+from app.intake.service import authenticate_invitation
+from app.respondents import service
+from app.respondents.models import Respondent
+from app.security import RespondentBearer
+
+#: The routes an intake link's token may call: answering that invitation's assessments.
+#: An allow-list, so a new route is closed to intake tokens until someone opens it.
+INTAKE_TOKEN_ROUTES = frozenset(
+    {
+        "/v1/assessments",
+        "/v1/assessments/{assessment_id}",
+        "/v1/assessments/{assessment_id}/answers",
+        "/v1/assessments/{assessment_id}/submit",
+        "/v1/assessments/{assessment_id}/result",
+    }
+)
+
+
+async def current_respondent(
+    request: Request, session: SessionDep, token: RespondentBearer
+) -> Respondent:
+    """The authenticated respondent, or 401.
+
+    An intake token stands for the client's respondent, confined to its invitation's
+    assessments: 403 anywhere else (their history, consent, export, erasure).
+    """
+    if not token.startswith(INTAKE_TOKEN_PREFIX):
+        return await service.authenticate(session, token)
+    respondent, scope = await authenticate_invitation(session, token)
+    route = request.scope.get("route")
+    if getattr(route, "path", None) not in INTAKE_TOKEN_ROUTES:
+        raise Forbidden("An intake link's token can only answer that link's questionnaires.")
+    limit_to_invitation(session, scope)
+    return respondent
+
+
+CurrentRespondent = Annotated[Respondent, Depends(current_respondent)]

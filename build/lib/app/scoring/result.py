@@ -1,0 +1,84 @@
+"""What scoring returns: scores per scale, the overall profile, flags and a step-by-step trace.
+
+These frozen models are stored as JSON with every result and served as they are, so a stored
+result can be read, audited and recomputed without the code that made it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
+
+from app.questionnaires.model import ScaleMethod
+
+#: A number, a name, a yes/no or a list of names (items missing, profiles not matched).
+TraceValue = TypeAliasType("TraceValue", bool | int | float | str | list[str] | None)
+ScaleStatus = TypeAliasType("ScaleStatus", Literal["scored", "insufficient"])
+TraceRule = TypeAliasType(
+    "TraceRule",
+    Literal["item", "scale", "prorate", "round", "band", "insufficient", "profile", "flag"],
+)
+
+
+class ResultModel(BaseModel):
+    """Base of the result models: immutable, and no unknown keys when read back."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TraceStep(ResultModel):
+    """One step of the scoring, in the order it was taken.
+
+    `rule` names the kind of step (``item``, ``scale``, ``prorate``, ``round``, ``band``,
+    ``insufficient``, ``profile``, ``flag``); `detail` says it in a sentence; `data` holds the
+    numbers so that a machine can check the sentence.
+    """
+
+    rule: TraceRule
+    target: str = Field(description="The item, scale, profile or flag the step is about.")
+    detail: str
+    data: dict[str, TraceValue] = Field(
+        default_factory=dict,
+        description="The step's numbers by name: answer, score, min, max, raw, mean, answered, "
+        "total, prorated, value, precision, band, profile, not_matched, missing, ...",
+    )
+
+
+class ScaleScore(ResultModel):
+    """The score of one scale, or why there is none."""
+
+    id: str
+    concept: str
+    method: ScaleMethod
+    status: ScaleStatus
+    answered: int
+    total: int
+    missing: list[str] = Field(description="Items of the scale without an answer.")
+    raw: float | None = Field(description="Sum of the answered items' scores.")
+    mean: float | None = Field(description="Mean of the answered items' scores.")
+    score: float | None = Field(description="The reported score: prorated and rounded.")
+    min: float = Field(description="Lowest possible score.")
+    max: float = Field(description="Highest possible score.")
+    band: str | None = Field(description="The band the score falls in (none if insufficient).")
+
+
+class ScoreResult(ResultModel):
+    """The whole result of scoring one set of answers against one definition."""
+
+    questionnaire_id: str
+    questionnaire_version: str
+    definition_hash: str
+    engine_version: str
+    scales: list[ScaleScore]
+    profile: str | None
+    flags: list[str]
+    trace: list[TraceStep]
+
+    def scale(self, scale_id: str) -> ScaleScore:
+        """The score of one scale (KeyError if absent)."""
+        for scale in self.scales:
+            if scale.id == scale_id:
+                return scale
+        raise KeyError(scale_id)
