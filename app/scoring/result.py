@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from typing_extensions import TypeAliasType
 
 from app.questionnaires.model import ScaleMethod
+from app.scoring.steps import TraceStepShape
 
 #: A number, a name, a yes/no or a list of names (items missing, profiles not matched).
 TraceValue = TypeAliasType("TraceValue", bool | int | float | str | list[str] | None)
@@ -44,6 +47,13 @@ class TraceStep(ResultModel):
         description="The step's numbers by name: answer, score, min, max, raw, mean, answered, "
         "total, prorated, value, precision, band, profile, not_matched, missing, ...",
     )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Published as one variant per `rule` (app/scoring/steps.py), not an open map."""
+        return handler(TypeAdapter(TraceStepShape).core_schema)
 
 
 class ScaleScore(ResultModel):

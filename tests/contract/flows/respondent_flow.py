@@ -36,6 +36,7 @@ from attune_client.models import (
     AssessmentCreate,
     AssessmentRead,
     AssessmentStatus,
+    BandStep,
     ConsentUpdate,
     Problem,
     QuestionnaireRead,
@@ -118,8 +119,10 @@ def main(base_url: str) -> None:
     check(again.headers.get("Idempotent-Replayed") == "true", "a retry is a replay")
     assert isinstance(again.parsed, ResultRead)
     check(again.parsed.submitted_at == first.parsed.submitted_at, "the replay is the first")
-    result = get_result.sync(assessment.id, client=app)
-    check(isinstance(result, ResultRead) and result.trace != [], "the result with its trace")
+    result = ok(get_result.sync(assessment.id, client=app), "result")
+    # Trace steps are typed per rule: a band step names the band the scale fell in.
+    bands = [step for step in result.trace if isinstance(step, BandStep)]
+    check(bands != [] and bands[0].data.band == result.scales[0].band, "a typed band step")
 
     one_shot = SubmissionCreate(
         id=uuid.uuid4(),

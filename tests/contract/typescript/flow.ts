@@ -49,7 +49,13 @@ export async function respondentFlow(baseUrl: string): Promise<Schemas["Submissi
     headers,
   });
   const result: Schemas["ResultRead"] | undefined = submitted.data;
-  void result;
+  // Trace steps are one type per rule: narrowing on `rule` types `data`.
+  for (const step of result?.trace ?? []) {
+    if (step.rule === "band") {
+      const band: string = step.data.band;
+      void band;
+    }
+  }
 
   await api.POST("/v1/assessments/{assessment_id}/submit", {
     // @ts-expect-error Idempotency-Key is required on submit
