@@ -2,16 +2,20 @@
 # Release step (run once per deploy, before the new app starts):
 #   docker run --rm -e ATTUNE_DATABASE_URL=... attune attune migrate
 #   docker run --rm -e ATTUNE_DATABASE_URL=... attune attune questionnaires load
-# Serve: docker run -p 8000:8000 -e ATTUNE_DATABASE_URL=... -e ATTUNE_SECRET_KEY=... attune
-# (production refuses to start without a secret of at least 32 characters)
+# Serve: docker run -p 8000:8000 -e ATTUNE_DATABASE_URL=... -e ATTUNE_SECRET_KEY=... \
+#   -e ATTUNE_PUBLIC_URL=https://attune.example.org attune
+# (production refuses to start without a secret of at least 32 characters or a public URL)
 # These are the commands .ci/smoke runs on every CI run.
 
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/venv
+# The pinned, hash-checked dependencies first (requirements.txt, `make lock`), then the app alone.
+COPY requirements.txt ./
+RUN /opt/venv/bin/pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN /opt/venv/bin/pip install --no-cache-dir .
+RUN /opt/venv/bin/pip install --no-cache-dir --no-deps . && /opt/venv/bin/pip check
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --home-dir /srv/attune attune

@@ -5,18 +5,37 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install migrate load run test fuzz mutate lint bench bench-export bench-load clean
+.PHONY: help install lock migrate load run test fuzz mutate lint bench bench-export bench-load clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Installs are pinned: requirements-dev.txt (and requirements.txt for the image) hold every
+# package with its hashes; pyproject.toml keeps the ranges. `pip check` fails when pyproject.toml
+# names a package the lock lacks: run `make lock` then.
+# The client generator has its own venv (.venv/codegen): it pins typer below the app's.
+$(STAMP): pyproject.toml requirements-dev.txt requirements-codegen.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip check || { echo "the lock lacks a package pyproject.toml needs: make lock"; exit 1; }
+	$(PYTHON) -m venv $(VENV)/codegen
+	$(VENV)/codegen/bin/pip install --quiet --require-hashes -r requirements-codegen.txt
 	touch $(STAMP)
 
-install: $(STAMP) ## create .venv and install the app with its dev tools
+install: $(STAMP) ## create .venv and install the pinned app and dev tools (requirements-dev.txt)
+
+LOCK_ARGS ?=
+lock: ## pin pyproject.toml's ranges with hashes in requirements*.txt (LOCK_ARGS=--upgrade: newest)
+	test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet uv; }
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--no-header --annotation-style line $(LOCK_ARGS) -o requirements.txt pyproject.toml
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--no-header --annotation-style line $(LOCK_ARGS) --extra dev -c requirements.txt \
+		-o requirements-dev.txt pyproject.toml
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+		--no-header --annotation-style line $(LOCK_ARGS) \
+		-o requirements-codegen.txt requirements-codegen.in
 
 migrate: install ## apply the database migrations (ATTUNE_DATABASE_URL, SQLite by default)
 	$(BIN)/attune migrate

@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import os
 import shutil
+import socket
 import tempfile
 from typing import Annotated
 
@@ -25,6 +26,15 @@ cli = typer.Typer(
 cli.add_typer(questionnaires_app, name="questionnaires")
 cli.add_typer(users_app, name="users")
 cli.command("export")(export_command)
+
+
+def listening_url(host: str, port: int) -> str:
+    """The base URL of a server listening on host:port (this machine's name for 0.0.0.0)."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 (naming the wildcard, not binding it)
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 @cli.command()
@@ -52,6 +62,10 @@ def serve(
         metrics_dir = tempfile.mkdtemp(prefix="attune-metrics-")
         atexit.register(shutil.rmtree, metrics_dir, ignore_errors=True)
         os.environ[MULTIPROCESS_DIR] = metrics_dir
+    # Intake links point where this server listens unless ATTUNE_PUBLIC_URL says otherwise;
+    # the workers read it from the environment (production has refused to start without it).
+    os.environ.setdefault("ATTUNE_PUBLIC_URL", listening_url(host, port))
+    get_settings.cache_clear()
     uvicorn.run(
         "app.main:create_app",
         factory=True,

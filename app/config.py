@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./attune.db"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 DEVELOPMENT_SECRET = "development-only-secret-not-for-real-data"  # noqa: S105 (refused outside development)
 
 
@@ -72,7 +73,9 @@ class Settings(BaseSettings):
         "(at least 32 characters) outside development; changing it changes study pseudonyms.",
     )
     public_url: str = Field(
-        "http://127.0.0.1:8000", description="Base URL of intake links sent to clients."
+        DEFAULT_PUBLIC_URL,
+        description="Base URL of intake links sent to clients. Unset, `attune serve` derives "
+        "it from its --host and --port; production refuses to start without it.",
     )
     staff_token_hours: int = Field(12, ge=1, description="Lifetime of a staff login token.")
     rate_limit_storage: str = Field(
@@ -204,6 +207,16 @@ class Settings(BaseSettings):
             )
         if self.environment == "production" and self.webhook_allow_local:
             raise ValueError("ATTUNE_WEBHOOK_ALLOW_LOCAL cannot be set in production")
+        return self
+
+    @model_validator(mode="after")
+    def _public_url_in_production(self) -> Settings:
+        # A derived address is a guess; a guess in a link sent to a client is a dead link.
+        if self.environment == "production" and "public_url" not in self.model_fields_set:
+            raise ValueError(
+                "ATTUNE_PUBLIC_URL must be set in production: the address clients open intake "
+                "links at (https://attune.example.org)"
+            )
         return self
 
     @property

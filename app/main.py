@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.passwords import HashPool, use_pool
@@ -19,9 +17,11 @@ from app.audit.router import router as audit_router
 from app.clinic.router import router as clinic_router
 from app.clinic.targets import webhook_client
 from app.config import Settings, get_settings
+from app.contract import openapi_document, operation_id
 from app.db import create_engine, create_sessionmaker
-from app.errors import PROBLEM_JSON
+from app.docs import install_docs
 from app.handlers import install_error_handlers
+from app.home import router as home_router
 from app.intake.router import router as intake_router
 from app.logs import RequestLog
 from app.mail.router import router as mail_router
@@ -31,26 +31,26 @@ from app.ops import router as ops_router
 from app.outbox.channels.email import EmailChannel
 from app.outbox.channels.webhook import WebhookChannel
 from app.outbox.worker import start_worker, stop_worker
-from app.problems import FieldError, Problem, unavailable_response
 from app.questionnaires.registry import Registry
 from app.questionnaires.router import router as questionnaires_router
 from app.questionnaires.service import record_definitions
 from app.ratelimit import FailureLimiter
 from app.research.readers import ExportReaders
 from app.research.router import router as research_router
+from app.respondents.dependencies import INTAKE_TOKEN_ROUTES
 from app.respondents.router import router as respondents_router
 from app.security_headers import SecurityHeaders
 
 logger = logging.getLogger("attune")
-REF = "#/components/schemas/{model}"
-UNREADABLE_BODY = "The body cannot be read (it is not UTF-8 text)."
 
 DESCRIPTION = """
 Nervous-system self-checks: window-of-tolerance and connection questionnaires, scored by
 plain rules that the API publishes with every questionnaire, with kind, non-diagnostic
 feedback tied to the concepts behind each score.
 
-* Authenticate with `Authorization: Bearer <token>` (from `POST /v1/respondents`).
+* Authenticate with `Authorization: Bearer <token>`: a respondent's token (`atr_…`, from
+  `POST /v1/respondents`), a staff token (`ats_…`, from `POST /v1/auth/token`) or an intake
+  link's token (`ati_…`); each operation lists the kinds it accepts.
 * Errors are `application/problem+json` (RFC 9457); a 422 names each offending field.
 * Submits are safe to retry: `Idempotency-Key` on submit, a client id on `/v1/submissions`.
 """
@@ -99,7 +99,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
+        generate_unique_id_function=operation_id,
+        docs_url=None,  # served offline by app/docs.py
+        redoc_url=None,
     )
     install_error_handlers(app)
     for router in (
@@ -113,19 +115,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         research_router,
         audit_router,
         ops_router,
+        home_router,
     ):
         app.include_router(router)
+    install_docs(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "Accept-Language",
+                "X-Request-ID",
+            ],
             expose_headers=[
                 "ETag",
                 "Location",
                 "Content-Language",
                 "Idempotent-Replayed",
+                "Retry-After",
                 "X-Request-ID",
             ],
         )
@@ -133,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=settings.hsts)
     # Outermost, so the request id and the access line cover every answer, a 413 included.
     app.add_middleware(RequestLog)
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: openapi_document(app, INTAKE_TOKEN_ROUTES)  # type: ignore[method-assign]
     return app
 
 
@@ -153,40 +166,3 @@ async def _record_definitions(app: FastAPI) -> None:
         except IntegrityError:
             if attempt == 2:
                 raise
-
-
-def _operation_id(route: APIRoute) -> str:
-    """Operation ids are the route functions' names: `get_questionnaire`, `submit_assessment`."""
-    return route.name
-
-
-def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated schema, with errors declared as problem+json only."""
-    if app.openapi_schema is None:
-        from fastapi.openapi.utils import get_openapi
-
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
-        for route, path in schema["paths"].items():
-            for operation in path.values():
-                for code, response in operation.get("responses", {}).items():
-                    if code[0] in "45" and "content" in response:
-                        response["content"] = {PROBLEM_JSON: problem}
-                if route != "/healthz":  # everything else needs the database
-                    # Replaces a 503 a route declared itself, so each one names Retry-After.
-                    operation["responses"]["503"] = unavailable_response(problem)
-                if "requestBody" in operation:
-                    # FastAPI refuses a body it cannot decode (not UTF-8) with a 400 itself.
-                    operation["responses"].setdefault(
-                        "400",
-                        {"description": UNREADABLE_BODY, "content": {PROBLEM_JSON: problem}},
-                    )
-        schemas = schema["components"]["schemas"]
-        schemas.setdefault("Problem", Problem.model_json_schema(ref_template=REF))
-        schemas.setdefault("FieldError", FieldError.model_json_schema(ref_template=REF))
-        for unused in ("HTTPValidationError", "ValidationError"):
-            schemas.pop(unused, None)
-        app.openapi_schema = schema
-    return app.openapi_schema

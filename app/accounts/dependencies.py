@@ -15,10 +15,10 @@ from app.accounts import tokens
 from app.accounts.models import ADMIN, THERAPIST, User
 from app.db import SessionDep
 from app.errors import Forbidden
-from app.security import BearerToken
+from app.security import StaffBearer
 
 
-async def current_user(session: SessionDep, token: BearerToken) -> User:
+async def current_user(session: SessionDep, token: StaffBearer) -> User:
     """The active staff member owning the token, or 401."""
     return await tokens.authenticate(session, token)
 

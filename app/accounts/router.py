@@ -18,7 +18,7 @@ from app.db import SessionDep
 from app.problems import problems
 from app.questionnaires.support import OrganizationSupport
 from app.ratelimit import Limiter, client_address
-from app.security import BearerToken
+from app.security import StaffBearer
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -76,7 +76,7 @@ async def login(
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problems(401))
-async def logout(session: SessionDep, user: CurrentUser, token: BearerToken) -> None:
+async def logout(session: SessionDep, user: CurrentUser, token: StaffBearer) -> None:
     """Revoke the token of this request; other sessions of the user stay logged in."""
     await tokens.revoke_token(session, token)
 
@@ -91,7 +91,7 @@ async def change_password(
     request: Request,
     session: SessionDep,
     user: CurrentUser,
-    token: BearerToken,
+    token: StaffBearer,
     limiter: Limiter,
 ) -> None:
     """Change your password (the current one is needed); your other sessions are logged out.

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from app.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
-Role = Literal["admin", "therapist", "researcher"]
+Role = TypeAliasType("Role", Literal["admin", "therapist", "researcher"])
 
 # Deliberately loose: one "@" with something either side. Whether an address is real is
 # for its owner to find out; stricter patterns refuse valid ones.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
@@ -15,12 +15,14 @@ from app.assessments.schemas import (
     AnswersUpdate,
     AssessmentCreate,
     AssessmentRead,
+    AssessmentStatus,
     HistoryPage,
     ResultRead,
     SubmissionCreate,
     SubmissionRead,
     TrendRead,
 )
+from app.contract import REQUIRED, sent
 from app.db import SessionDep
 from app.errors import BadRequest, Conflict, Forbidden, InvalidInput
 from app.i18n import negotiate_locale
@@ -64,7 +66,7 @@ def _if_match(value: str | None) -> int | None:
     "/assessments",
     status_code=status.HTTP_201_CREATED,
     response_model=AssessmentRead,
-    responses=problems(401, 403, 409, 413, 422),
+    responses=problems(401, 403, 409, 413, 422) | sent(201, "ETag", "Location"),
 )
 async def create_assessment(
     body: AssessmentCreate,
@@ -89,7 +91,7 @@ async def create_assessment(
 @router.get(
     "/assessments/{assessment_id}",
     response_model=AssessmentRead,
-    responses=problems(401, 404, 422),
+    responses=problems(401, 404, 422) | sent(200, "ETag", "Location"),
 )
 async def get_assessment(
     assessment: OwnedAssessment, response: Response, session: SessionDep, registry: RegistryDep
@@ -103,7 +105,7 @@ async def get_assessment(
 @router.put(
     "/assessments/{assessment_id}/answers",
     response_model=AssessmentRead,
-    responses=problems(401, 404, 409, 412, 413, 422),
+    responses=problems(401, 404, 409, 412, 413, 422) | sent(200, "ETag", "Location"),
 )
 async def save_answers(
     body: AnswersUpdate,
@@ -136,7 +138,8 @@ async def save_answers(
         410,
         422,
         success={204: "Submitted under an intake link whose results go to the therapist only."},
-    ),
+    )
+    | sent(200, "Idempotent-Replayed", description="The result (again, on a retry)."),
 )
 async def submit_assessment(
     assessment: OwnedAssessment,
@@ -146,7 +149,8 @@ async def submit_assessment(
     respondent: CurrentRespondent,
     wanted: WantedLocales,
     idempotency_key: Annotated[
-        str | None, Header(max_length=255, description=IDEMPOTENCY_KEY_DOC)
+        str | None,
+        Header(max_length=255, description=IDEMPOTENCY_KEY_DOC, json_schema_extra=REQUIRED),
     ] = None,
 ) -> ResultRead | Response:
     """Submit the answers and get the scored result with feedback. Safe to retry.
@@ -215,8 +219,14 @@ async def get_result(
     "/submissions",
     status_code=status.HTTP_201_CREATED,
     response_model=SubmissionRead,
-    responses=problems(
-        401, 403, 409, 413, 422, success={200: "A retry: the submission stored the first time."}
+    responses=problems(401, 403, 409, 413, 422)
+    | sent(201, "Location", description="Stored and scored.")
+    | sent(
+        200,
+        "Location",
+        "Idempotent-Replayed",
+        description="A retry: the submission stored the first time, with its result.",
+        model=SubmissionRead,
     ),
 )
 async def create_submission(
@@ -255,9 +265,7 @@ async def list_my_assessments(
     respondent: CurrentRespondent,
     limit: Annotated[int, Query(ge=1, le=100, description="Page size (at most 100).")] = 20,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    status_filter: Annotated[
-        Literal["in_progress", "submitted"] | None, Query(alias="status")
-    ] = None,
+    status_filter: Annotated[AssessmentStatus | None, Query(alias="status")] = None,
 ) -> HistoryPage:
     """List the caller's assessments, newest first: in-progress ones to resume, and results."""
     totals = {registry.hash(d): len(d.items) for d in registry.all()}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from typing_extensions import TypeAliasType
 
 from app.questionnaires.model import SEMVER, SLUG
 from app.scoring.change import Change
@@ -20,6 +21,9 @@ Answers = dict[Annotated[str, Field(max_length=64)], StrictInt]
 #: The range of a plausible `answered_at`: Attune did not exist before, and clocks drift a little.
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 CLOCK_SKEW = timedelta(minutes=5)
+#: Named types become one enum each in generated clients (not one per field).
+AssessmentStatus = TypeAliasType("AssessmentStatus", Literal["in_progress", "submitted"])
+AssessmentSource = TypeAliasType("AssessmentSource", Literal["app", "intake"])
 
 
 class Schema(BaseModel):
@@ -68,8 +72,8 @@ class AssessmentRead(Schema):
     questionnaire_id: str
     questionnaire_version: str
     definition_hash: str
-    status: Literal["in_progress", "submitted"]
-    source: Literal["app", "intake"]
+    status: AssessmentStatus
+    source: AssessmentSource
     answers: dict[str, int]
     progress: Progress
     revision: int = Field(description="Also the ETag; send it in If-Match to save safely.")
@@ -180,7 +184,7 @@ class HistoryEntry(Schema):
     assessment_id: uuid.UUID
     questionnaire_id: str
     questionnaire_version: str
-    status: Literal["in_progress", "submitted"]
+    status: AssessmentStatus
     progress: Progress
     created_at: datetime
     answered_at: datetime | None

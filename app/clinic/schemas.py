@@ -7,15 +7,18 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-from app.assessments.schemas import Label, ResultRead
+from app.assessments.schemas import AssessmentSource, Label, ResultRead
 from app.questionnaires.model import SLUG
 
 #: Deliberately loose: the address is the therapist's note, never mailed by Attune itself.
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-InvitationStatus = Literal["pending", "used", "expired", "revoked"]
-DeliveryStatus = Literal["pending", "delivered", "failed"]
-EmailLanguage = Literal["en", "es"]
+InvitationStatus = TypeAliasType(
+    "InvitationStatus", Literal["pending", "used", "expired", "revoked"]
+)
+DeliveryStatus = TypeAliasType("DeliveryStatus", Literal["pending", "delivered", "failed"])
+EmailLanguage = TypeAliasType("EmailLanguage", Literal["en", "es"])
 
 
 class Schema(BaseModel):
@@ -130,7 +133,7 @@ class ClientResult(ResultRead):
     """A submitted assessment of a client: scores, bands, profile, flags, trace and feedback."""
 
     result_id: uuid.UUID
-    source: Literal["app", "intake"]
+    source: AssessmentSource
     acknowledged_at: datetime | None
 
 

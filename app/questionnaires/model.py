@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from typing_extensions import TypeAliasType
 
 SLUG = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
 SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
@@ -40,6 +41,10 @@ ConceptId = Literal[
     "corrective-relationship",
 ]
 CONCEPT_IDS: tuple[str, ...] = ConceptId.__args__  # type: ignore[attr-defined]
+
+
+#: How a scale combines its items; one named type wherever it appears (definitions, results).
+ScaleMethod = TypeAliasType("ScaleMethod", Literal["sum", "mean"])
 
 
 class Frozen(BaseModel):
@@ -90,6 +95,11 @@ class Not(Frozen):
     Mind unscored scales: ``not {scale: x, band: [high]}`` is also true when `x` is
     insufficient. Say ``{scale: x, band: [low, moderate]}`` to mean "scored and not high".
     """
+
+    # Serialized as `not` everywhere (API answers, dumps), as it is written in the YAML.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, serialize_by_alias=True
+    )
 
     not_: Condition = Field(alias="not")
 
@@ -230,7 +240,7 @@ class Scale(Frozen):
     title: LocalizedText
     concept: ConceptId
     items: list[Slug] = Field(min_length=1)
-    method: Literal["sum", "mean"] = "sum"
+    method: ScaleMethod = "sum"
     #: fraction of items that must be answered; below it the scale is `insufficient`.
     min_answered: float = Field(default=0.8, gt=0, le=1)
     #: with missing answers (above `min_answered`), scale a sum up to the full item count.

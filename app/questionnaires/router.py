@@ -6,6 +6,7 @@ import hashlib
 
 from fastapi import APIRouter, Request, Response
 
+from app.contract import header_parameters, sent
 from app.i18n import negotiate_locale
 from app.problems import problems
 from app.questionnaires.dependencies import (
@@ -55,7 +56,10 @@ async def list_questionnaires(
 @router.get(
     "/questionnaires/{questionnaire_id}",
     response_model=QuestionnaireRead,
-    responses=problems(404, 422, success={304: "Not modified (If-None-Match matched the ETag)."}),
+    responses=problems(404, 422)
+    | sent(200, "ETag", "Content-Language")
+    | sent(304, "ETag", description="Not modified (If-None-Match matched the ETag)."),
+    openapi_extra=header_parameters("If-None-Match"),
 )
 async def get_questionnaire(
     request: Request,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
 from app.questionnaires.content import Concept
-from app.questionnaires.model import Definition, Rule
+from app.questionnaires.model import Condition, Definition, Rule, ScaleMethod
+
+#: Named, so generated clients get a `Recode` type instead of an `ItemViewRecodeType0` class.
+Recode = TypeAliasType("Recode", dict[str, int])
 
 
 class View(BaseModel):
@@ -35,7 +37,7 @@ class ItemView(View):
     options: list[OptionView]
     concept: str
     reverse: bool = Field(description="Scored as (min + max) - answer.")
-    recode: dict[str, int] | None = Field(description="Answer value -> item score, if recoded.")
+    recode: Recode | None = Field(description="Answer value -> item score, if recoded.")
 
 
 class BandView(View):
@@ -62,7 +64,7 @@ class ScaleView(View):
     title: str
     concept: str
     items: list[str]
-    method: Literal["sum", "mean"]
+    method: ScaleMethod
     min_answered: float = Field(description="Fraction of items needed for a score.")
     max_missing: int | None = Field(
         description="If set, instead of min_answered: at most this many items may be missing."
@@ -80,9 +82,9 @@ class RuleView(View):
 
     id: str
     label: str
-    when: dict[str, Any] = Field(
+    when: Condition = Field(
         description="all/any/not of {scale, band} / {scale, op, value} / {insufficient} / "
-        "{always}; see the definition format's JSON Schema."
+        "{always}: a tree of the condition types, told apart by their keys."
     )
 
 
@@ -166,7 +168,7 @@ def present(definition: Definition, definition_hash: str, locale: str) -> Questi
         return localized(value, locale, definition.default_locale)
 
     def rule(r: Rule) -> RuleView:
-        return RuleView(id=r.id, label=text(r.label), when=r.when.model_dump(by_alias=True))
+        return RuleView(id=r.id, label=text(r.label), when=r.when)
 
     translation = definition.translations.get(locale)
     return QuestionnaireRead(

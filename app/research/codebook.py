@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Literal
+from typing import Literal
 
 from app.questionnaires.model import Definition, Item, Scale
-from app.research.schemas import Codebook, CodebookColumn
+from app.research.schemas import Codebook, CodebookColumn, DeIdentification, ScaleRules
 from app.research.service import FINER_TIME_COLUMNS, Scope, column_names, variable
 
 SAFE_HARBOR = (
@@ -24,7 +24,7 @@ FINER = {
 }
 
 
-def de_identification(scope: Scope, min_people: int) -> dict[str, Any]:
+def de_identification(scope: Scope, min_people: int) -> DeIdentification:
     """What the rows are: the pseudonym scope, the designation, the time detail and the
     rules every export and aggregate follows."""
     if scope.study_id is None:
@@ -39,24 +39,26 @@ def de_identification(scope: Scope, min_people: int) -> dict[str, Any]:
         time = f"Designated {scope.designation}: also {FINER_TIME_COLUMNS[scope.finer_time]}."
         if scope.finer_time in ("week", "month"):
             units += f" or whole {'ISO weeks' if scope.finer_time == 'week' else 'months'}"
-    return {
-        "pseudonym_scope": scope.label,
-        "study": scope.study_name,
-        "designation": scope.designation,
-        "finer_time": scope.finer_time,
-        "pseudonyms": keys,
-        "dates": time,
-        "filters": f"from and to are {units} (UTC), never finer than the rows show, so no "
-        "sequence of exports or aggregates dates an assessment more finely than this",
-        "min_people": min_people,
-        "population": f"an export or set of aggregates describing fewer than {min_people} "
-        "people is refused; in aggregates, cells of 1 to "
-        f"{min_people - 1} people are suppressed",
-        "never": "names, emails, client labels, free text, internal ids, exact timestamps, "
-        "therapist identity",
-        "consent": "only assessments whose person consented to research when submitting and "
-        "still consents at the time of the export",
-    }
+    return DeIdentification.model_validate(
+        {
+            "pseudonym_scope": scope.label,
+            "study": scope.study_name,
+            "designation": scope.designation,
+            "finer_time": scope.finer_time,
+            "pseudonyms": keys,
+            "dates": time,
+            "filters": f"from and to are {units} (UTC), never finer than the rows show, so no "
+            "sequence of exports or aggregates dates an assessment more finely than this",
+            "min_people": min_people,
+            "population": f"an export or set of aggregates describing fewer than {min_people} "
+            "people is refused; in aggregates, cells of 1 to "
+            f"{min_people - 1} people are suppressed",
+            "never": "names, emails, client labels, free text, internal ids, exact timestamps, "
+            "therapist identity",
+            "consent": "only assessments whose person consented to research when submitting and "
+            "still consents at the time of the export",
+        }
+    )
 
 
 def codebook(
@@ -84,8 +86,8 @@ def codebook(
         de_identification=de_identification(scope, min_people),
         columns=columns,
         scales=[_scale_rules(definition, s) for s in definition.scales],
-        profiles=[r.model_dump(mode="json", by_alias=True) for r in definition.profiles],
-        flags=[r.model_dump(mode="json", by_alias=True) for r in definition.flags],
+        profiles=list(definition.profiles),
+        flags=list(definition.flags),
     )
 
 
@@ -227,10 +229,9 @@ def _item_column(definition: Definition, item: Item) -> CodebookColumn:
     )
 
 
-def _scale_rules(definition: Definition, scale: Scale) -> dict[str, Any]:
+def _scale_rules(definition: Definition, scale: Scale) -> ScaleRules:
     low, high = definition.score_range(scale)
-    rules = scale.model_dump(mode="json", by_alias=True, exclude={"reliability_note"})
-    return rules | {"minimum": low, "maximum": high}
+    return ScaleRules.model_validate(scale.model_dump() | {"minimum": low, "maximum": high})
 
 
 def codebook_csv(book: Codebook) -> str:

@@ -26,7 +26,14 @@ from app.research.export import MEDIA_TYPES, Chunk, ExportRun, audited_export
 from app.research.periods import aggregate_units, units_shown, window
 from app.research.population import require_people
 from app.research.readers import ExportReaders
-from app.research.schemas import Aggregates, Codebook, DesignationUpdate, StudyCreate, StudyRead
+from app.research.schemas import (
+    Aggregates,
+    Codebook,
+    DesignationUpdate,
+    Period,
+    StudyCreate,
+    StudyRead,
+)
 from app.research.service import ExportSpec, people_statement
 
 router = APIRouter(prefix="/v1/research", tags=["research"])
@@ -84,6 +91,7 @@ class ExportResponse(StreamingResponse):
 
 @router.get(
     "/export",
+    name="export_research_data",
     response_class=StreamingResponse,
     responses=FILTERED
     | EXPORTS_BUSY
@@ -172,7 +180,7 @@ async def get_aggregates(
     researcher: Researcher,
     questionnaire: Questionnaire,
     period: Annotated[
-        Literal["year", "month", "week"],
+        Period,
         Query(description="month or week only with the study= of a study designated for it."),
     ] = "year",
     version: VersionQuery = None,

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypeAliasType
 
-Designation = Literal["none", "limited_data_set", "expert_determination"]
-FinerTime = Literal["week", "month", "days_since_first"]
+from app.questionnaires.model import LocalizedText, Rule, Scale
+
+Designation = TypeAliasType(
+    "Designation", Literal["none", "limited_data_set", "expert_determination"]
+)
+FinerTime = TypeAliasType("FinerTime", Literal["week", "month", "days_since_first"])
+Period = TypeAliasType("Period", Literal["year", "month", "week"])
 
 
 class StudyCreate(BaseModel):
@@ -75,10 +81,15 @@ class Aggregates(BaseModel):
 
     questionnaire_id: str
     questionnaire_version: str
-    period: Literal["year", "month", "week"]
+    period: Period
     study: str | None = Field(description="The study whose designation allows the period.")
     min_cell: int = Field(description="k: cells counting fewer people are suppressed.")
     periods: list[AggregatePeriod]
+
+
+#: Named, so generated clients get one type each instead of `…Type0` classes.
+Texts = TypeAliasType("Texts", dict[str, str])
+ValueLabels = TypeAliasType("ValueLabels", dict[str, Texts])
 
 
 class CodebookColumn(BaseModel):
@@ -91,9 +102,33 @@ class CodebookColumn(BaseModel):
     values: list[str | int] | None = None
     minimum: int | float | None = None
     maximum: int | float | None = None
-    item_text: dict[str, str] | None = None
-    value_labels: dict[str, dict[str, str]] | None = None
+    item_text: Texts | None = None
+    value_labels: ValueLabels | None = None
     scoring: str | None = None
+
+
+class DeIdentification(BaseModel):
+    """How the rows of an export were de-identified, in words a reviewer can check."""
+
+    pseudonym_scope: Literal["request", "study"]
+    study: str | None
+    designation: Designation
+    finer_time: FinerTime | None
+    pseudonyms: str
+    dates: str
+    filters: str
+    min_people: int
+    population: str
+    never: str
+    consent: str
+
+
+class ScaleRules(Scale):
+    """A scale's scoring rules as its definition states them, with its possible range."""
+
+    reliability_note: LocalizedText | None = Field(default=None, exclude=True)
+    minimum: float
+    maximum: float
 
 
 class Codebook(BaseModel):
@@ -108,8 +143,8 @@ class Codebook(BaseModel):
     coding_note: str | None = None
     validated: bool
     locales: list[str]
-    de_identification: dict[str, Any]
+    de_identification: DeIdentification
     columns: list[CodebookColumn]
-    scales: list[dict[str, Any]]
-    profiles: list[dict[str, Any]]
-    flags: list[dict[str, Any]]
+    scales: list[ScaleRules]
+    profiles: list[Rule]
+    flags: list[Rule]

@@ -12,7 +12,7 @@ from app.intake.scope import is_intake_token, limit_to_invitation
 from app.intake.service import authenticate_invitation
 from app.respondents import service
 from app.respondents.models import Respondent
-from app.security import BearerToken
+from app.security import RespondentBearer
 
 #: The routes an intake link's token may call: answering that invitation's assessments.
 #: An allow-list, so a new route is closed to intake tokens until someone opens it.
@@ -28,7 +28,7 @@ INTAKE_TOKEN_ROUTES = frozenset(
 
 
 async def current_respondent(
-    request: Request, session: SessionDep, token: BearerToken
+    request: Request, session: SessionDep, token: RespondentBearer
 ) -> Respondent:
     """The authenticated respondent, or 401.
 

@@ -28,16 +28,18 @@ router = APIRouter(prefix="/v1", tags=["respondents"])
     responses=problems(413, 422, 429, 503),
 )
 async def create_respondent(
-    body: RespondentCreate,
-    request: Request,
     response: Response,
+    request: Request,
     session: SessionDep,
     limiter: Limiter,
+    body: RespondentCreate | None = None,
 ) -> RespondentCreated:
     """Create an anonymous respondent for an app install. The token is shown only this once.
 
-    Each address may create `ATTUNE_RESPONDENT_CREATION_LIMIT` (generous: an install makes one).
+    Every field is optional: no body at all is the same as `{}`. Each address may create
+    `ATTUNE_RESPONDENT_CREATION_LIMIT` (generous: an install makes one).
     """
+    body = body or RespondentCreate()
     limit = request.app.state.settings.respondent_creation_limit
     await limiter.reserve(Bucket(limit, ("respondents", address_key(client_address(request)))))
     respondent, token = await service.create_respondent(

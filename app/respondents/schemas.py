@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.assessments.schemas import AssessmentSource, AssessmentStatus
 from app.questionnaires.model import LOCALE
+from app.scoring.result import ScoreResult
 
 
 class Schema(BaseModel):
@@ -59,14 +61,16 @@ class ExportedAssessment(Schema):
     id: uuid.UUID
     questionnaire_id: str
     questionnaire_version: str
-    status: str
-    source: str
+    status: AssessmentStatus
+    source: AssessmentSource
     answers: dict[str, int]
     created_at: datetime
     answered_at: datetime | None
     submitted_at: datetime | None
     research_consent: bool | None
-    result: dict[str, Any] | None
+    result: ScoreResult | None = Field(
+        description="The result as stored: scores, profile, flags and the rule trace."
+    )
 
 
 class DataExport(Schema):

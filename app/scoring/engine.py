@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 from app.questionnaires.model import Definition, Item
 from app.scoring.conditions import describe, evaluate
-from app.scoring.result import ScaleScore, ScoreResult, TraceStep
+from app.scoring.result import ScaleScore, ScoreResult, TraceStep, TraceValue
 from app.scoring.scales import score_scale
 
 #: Bump on any change to what a score is (a rule, rounding, banding, profile or flag logic),
@@ -151,7 +151,7 @@ def _profile(
         if evaluate(rule.when, scales):
             earlier = f"; earlier rules did not match: {', '.join(passed)}" if passed else ""
             detail = f"profile {rule.id} matched: {describe(rule.when)}{earlier}"
-            data: dict[str, object] = {"profile": rule.id, "not_matched": passed}
+            data: dict[str, TraceValue] = {"profile": rule.id, "not_matched": passed}
             trace.append(TraceStep(rule="profile", target=rule.id, detail=detail, data=data))
             return rule.id
         passed.append(rule.id)

@@ -6,9 +6,23 @@ result can be read, audited and recomputed without the code that made it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+from typing_extensions import TypeAliasType
+
+from app.questionnaires.model import ScaleMethod
+from app.scoring.steps import TraceStepShape
+
+#: A number, a name, a yes/no or a list of names (items missing, profiles not matched).
+TraceValue = TypeAliasType("TraceValue", bool | int | float | str | list[str] | None)
+ScaleStatus = TypeAliasType("ScaleStatus", Literal["scored", "insufficient"])
+TraceRule = TypeAliasType(
+    "TraceRule",
+    Literal["item", "scale", "prorate", "round", "band", "insufficient", "profile", "flag"],
+)
 
 
 class ResultModel(BaseModel):
@@ -25,10 +39,21 @@ class TraceStep(ResultModel):
     numbers so that a machine can check the sentence.
     """
 
-    rule: Literal["item", "scale", "prorate", "round", "band", "insufficient", "profile", "flag"]
+    rule: TraceRule
     target: str = Field(description="The item, scale, profile or flag the step is about.")
     detail: str
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, TraceValue] = Field(
+        default_factory=dict,
+        description="The step's numbers by name: answer, score, min, max, raw, mean, answered, "
+        "total, prorated, value, precision, band, profile, not_matched, missing, ...",
+    )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Published as one variant per `rule` (app/scoring/steps.py), not an open map."""
+        return handler(TypeAdapter(TraceStepShape).core_schema)
 
 
 class ScaleScore(ResultModel):
@@ -36,8 +61,8 @@ class ScaleScore(ResultModel):
 
     id: str
     concept: str
-    method: Literal["sum", "mean"]
-    status: Literal["scored", "insufficient"]
+    method: ScaleMethod
+    status: ScaleStatus
     answered: int
     total: int
     missing: list[str] = Field(description="Items of the scale without an answer.")

@@ -106,7 +106,7 @@ async def test_openapi_has_readable_operation_ids_and_problem_errors(
     validate(schema)  # client generators reject an invalid document
     operations = [op for path in schema["paths"].values() for op in path.values()]
     ids = {op["operationId"] for op in operations}
-    assert {"get_questionnaire", "submit_assessment", "create_submission", "erase_me"} <= ids
+    assert {"getQuestionnaire", "submitAssessment", "createSubmission", "eraseMe"} <= ids
     assert len(ids) == len(operations)
     for operation in operations:
         for code, response in operation["responses"].items():

@@ -173,6 +173,10 @@ PUBLIC: set[Route] = {
     ("POST", "/v1/auth/token"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/"),  # where the documentation is (app/home.py)
+    ("GET", "/favicon.ico"),
+    ("GET", "/docs"),  # the documentation of the public contract (app/docs.py)
+    ("GET", "/redoc"),
 }
 #: The intake pages: the token in the path is the only credential (tests/intake covers them).
 EXEMPT: set[Route] = {
