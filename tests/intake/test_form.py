@@ -249,14 +249,15 @@ async def test_a_complete_submit_sends_everything_once_and_spends_the_link(
     assert await count(app, "results") == 2
 
 
-# Revved up (the three plain hyperarousal items at "almost always", the reversed one at
-# "never") with nothing settling (every ventral item at "never"): the distress flag fires.
+# Revved up (three of the four hyperarousal items at "almost always") with nothing settling
+# (every ventral item at "never"): in 1.1.0 the high-hyperarousal flag and the flag for being
+# outside the window with little settling both fire.
 FLAG_RAISING = {"hyper-on-edge": 4, "hyper-racing": 4, "hyper-reactive": 4}
 
 
 @pytest.mark.parametrize(
     ("raised", "flags"),
-    [(FLAG_RAISING, ["high-distress-low-support"]), ({}, [])],
+    [(FLAG_RAISING, ["hyperarousal-high", "outside-window-little-settling"]), ({}, [])],
     ids=["flagged", "not-flagged"],
 )
 async def test_feedback_puts_support_first_when_a_flag_fires(

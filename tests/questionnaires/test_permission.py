@@ -119,10 +119,12 @@ async def test_stored_results_still_show_export_and_rescore(
     client: httpx.AsyncClient, app: FastAPI, settings: Settings
 ) -> None:
     clinic = await new_clinic(app)
-    person = await new_person(app, clinic)
-    await add_assessment(
-        app, person, datetime(2026, 3, 2, tzinfo=UTC), ALL_LONELY, questionnaire=DE_JONG
-    )
+    # Enough people for the export's population floor (k = ATTUNE_RESEARCH_MIN_CELL).
+    for _ in range(settings.research_min_cell):
+        person = await new_person(app, clinic)
+        await add_assessment(
+            app, person, datetime(2026, 3, 2, tzinfo=UTC), ALL_LONELY, questionnaire=DE_JONG
+        )
     exported = await client.get(
         "/v1/research/export",
         params={"questionnaire": DE_JONG, "format": "jsonl"},
@@ -130,8 +132,8 @@ async def test_stored_results_still_show_export_and_rescore(
     )
     assert exported.status_code == 200, exported.text
     rows = [line for line in exported.text.splitlines() if line.strip()]
-    assert len(rows) == 1
-    assert '"score_total": 6, "band_total": "severely-lonely"' in rows[0]
+    assert len(rows) == settings.research_min_cell
+    assert all('"score_total": 6, "band_total": "severely-lonely"' in row for row in rows)
     codebook = await client.get(
         "/v1/research/codebook", params={"questionnaire": DE_JONG}, headers=clinic.researcher
     )
@@ -143,4 +145,4 @@ async def test_stored_results_still_show_export_and_rescore(
     assert "at most 1 item(s) missing, not prorated" in total["scoring"]
     report = await rescore_all(settings)
     assert report.differences == []
-    assert report.checked == 1
+    assert report.checked == settings.research_min_cell

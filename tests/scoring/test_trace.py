@@ -86,7 +86,14 @@ def test_every_kind_of_step_carries_its_numbers() -> None:
         (
             "insufficient",
             "emo",
-            {"answered": 1, "total": 2, "min_answered": 0.5, "prorate": False, "missing": ["u"]},
+            {
+                "answered": 1,
+                "total": 2,
+                "min_answered": 0.5,
+                "prorate": False,
+                "max_missing": None,
+                "missing": ["u"],
+            },
         ),
         (
             "insufficient",
@@ -96,6 +103,7 @@ def test_every_kind_of_step_carries_its_numbers() -> None:
                 "total": 2,
                 "min_answered": 0.8,
                 "prorate": True,
+                "max_missing": None,
                 "missing": ["v", "w"],
             },
         ),
@@ -176,6 +184,7 @@ def check_scale_steps(
                     "total": len(model.items),
                     "min_answered": model.min_answered,
                     "prorate": model.prorate,
+                    "max_missing": model.max_missing,
                     "missing": missing,
                 },
             )
