@@ -18,6 +18,7 @@ from app.audit.router import router as audit_router
 from app.clinic.delivery import start_deliverer, stop_deliverer
 from app.clinic.router import router as clinic_router
 from app.config import Settings, get_settings
+from app.console.router import router as console_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_JSON
 from app.handlers import install_error_handlers
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         research_router,
         audit_router,
         ops_router,
+        console_router,
     ):
         app.include_router(router)
     if settings.cors_origins:

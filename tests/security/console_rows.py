@@ -1,0 +1,90 @@
+"""The console's rows of the access matrix: every /console route, and who may reach it.
+
+The console authenticates with a cookie holding a staff token, so each principal's bearer
+token is sent as that cookie instead (a respondent's or an intake token is simply not a
+staff token). Unsafe requests carry a valid CSRF token for the principal's cookie and this
+origin: what is tested here is access, not CSRF (tests/console covers that).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from app.accounts.models import ADMIN, RESEARCHER, THERAPIST
+from app.config import Settings
+from app.console.session import COOKIE, PRE_SESSION_COOKIE
+from app.web.csrf import csrf_token
+from tests.security.world import World
+
+Route = tuple[str, str]
+STAFF = frozenset({ADMIN, THERAPIST, RESEARCHER})
+CLINIC = frozenset({ADMIN, THERAPIST})
+#: A refusal: sent to sign in (no staff session), or a page saying no (403) or not found.
+REFUSED = {303, 403, 404}
+CLIENT = {"client_id": "client"}
+
+#: Routes naming an object of organization A: (principals allowed, path ids, form).
+CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str, Any]]] = {}
+
+#: Routes without an object id: (kinds allowed, form).
+CONSOLE_ROLE_ROWS: dict[Route, tuple[frozenset[str], dict[str, Any]]] = {
+    ("GET", "/console"): (STAFF, {}),
+    ("POST", "/console/sign-out"): (STAFF, {}),
+}
+
+#: Open to anyone: signing in and the console's own stylesheet and script.
+CONSOLE_PUBLIC: set[Route] = {
+    ("GET", "/console/sign-in"),
+    ("POST", "/console/sign-in"),
+    ("GET", "/console/static/{name}"),
+}
+
+#: Admissions that end the principal's session, tried last.
+CONSOLE_ENDS_A_SESSION: list[Route] = [("POST", "/console/sign-out")]
+
+
+def cookie_of(headers: dict[str, str]) -> str | None:
+    """The principal's token as the console cookie (None for nobody)."""
+    authorization = headers.get("Authorization", "")
+    return authorization.removeprefix("Bearer ") or None
+
+
+async def send_console(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    world: World,
+    who: str,
+    route: Route,
+    ids: dict[str, str],
+    form: dict[str, Any],
+) -> tuple[httpx.Response, list[str]]:
+    """The request as a principal with a console cookie; also the ids its path names."""
+    method, path = route
+    shown = []
+    for parameter, key in ids.items():
+        path = path.replace("{" + parameter + "}", world.ids[key])
+        shown.append(world.ids[key])
+    token = cookie_of(world.headers[who])
+    name, binding = (COOKIE, token) if token else (PRE_SESSION_COOKIE, "pre-session-value")
+    headers = {"Cookie": f"{name}={binding}", "Origin": "http://attune.test"}
+    data = None
+    if method != "GET":
+        secret = settings.secret_key.get_secret_value()
+        data = {"csrf_token": csrf_token(secret, binding), **form}
+    response = await client.request(method, path, data=data, headers=headers)
+    return response, shown
+
+
+def console_refusal_problems(response: httpx.Response, world: World, shown: list[str]) -> list[str]:
+    """What is wrong with a refusal: its status, where it sends, or data it carries."""
+    if response.status_code not in REFUSED:
+        return [f"answered {response.status_code}: {response.text[:200]}"]
+    location = response.headers.get("location", "")
+    if response.status_code == 303 and not (
+        location == "/console/sign-in" or location.startswith("/console/sign-in?next=")
+    ):
+        return [f"sent to {response.headers['location']}"]
+    leaked = [secret for secret in world.secrets(*shown) if secret in response.text]
+    return [f"leaks {leaked}"] if leaked else []
