@@ -8,6 +8,7 @@ from typing import Any
 from fastapi.responses import HTMLResponse
 from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from app.web import formatting
 from app.web.headers import CONSOLE_HEADERS
 
 environment = Environment(
@@ -18,6 +19,9 @@ environment = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+)
+environment.filters.update(
+    ago=formatting.ago, day=formatting.day, number=formatting.number, signed=formatting.signed
 )
 
 

@@ -26,7 +26,14 @@ REFUSED = {303, 403, 404}
 CLIENT = {"client_id": "client"}
 
 #: Routes naming an object of organization A: (principals allowed, path ids, form).
-CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str, Any]]] = {}
+CLINICIANS_A = frozenset({"therapist_a", "admin_a"})
+CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str, Any]]] = {
+    ("POST", "/console/results/{result_id}/acknowledge"): (
+        CLINICIANS_A,
+        {"result_id": "result"},
+        {},
+    ),
+}
 
 #: Routes without an object id: (kinds allowed, form).
 CONSOLE_ROLE_ROWS: dict[Route, tuple[frozenset[str], dict[str, Any]]] = {
