@@ -4,6 +4,7 @@ from app.accounts.models import Organization, User, UserToken
 from app.assessments.models import Assessment, Result
 from app.audit.models import AuditEvent
 from app.clinic.models import Client, Invitation, WebhookAttempt, WebhookDelivery
+from app.console.models import FormSubmission
 from app.db import Base
 from app.questionnaires.models import StoredDefinition
 from app.research.models import Study
@@ -15,6 +16,7 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "Client",
+    "FormSubmission",
     "Invitation",
     "Organization",
     "Respondent",

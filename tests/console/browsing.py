@@ -11,6 +11,7 @@ from tests.accounts.staff import PASSWORD
 
 ORIGIN = {"Origin": "http://attune.test"}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+NONCE = re.compile(r'name="form_nonce" value="([^"]+)"')
 
 
 def csrf_of(html: str) -> str:
@@ -23,10 +24,15 @@ def csrf_of(html: str) -> str:
 async def post_form(
     client: httpx.AsyncClient, path: str, data: dict[str, Any], *, from_page: str | None = None
 ) -> httpx.Response:
-    """POST a form as the browser would: from this origin, with the page's CSRF token."""
+    """POST a form as the browser would: from this origin, with the page's CSRF token
+    (and its once-only nonce, if the page has one)."""
     page = await client.get(from_page or path)
     assert page.status_code == 200, page.text
-    return await client.post(path, data={"csrf_token": csrf_of(page.text), **data}, headers=ORIGIN)
+    hidden = {"csrf_token": csrf_of(page.text)}
+    nonce = NONCE.search(page.text)
+    if nonce:
+        hidden["form_nonce"] = nonce.group(1)
+    return await client.post(path, data=hidden | data, headers=ORIGIN)
 
 
 async def sign_in(

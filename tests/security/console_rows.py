@@ -8,6 +8,7 @@ origin: what is tested here is access, not CSRF (tests/console covers that).
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import httpx
@@ -24,6 +25,8 @@ CLINIC = frozenset({ADMIN, THERAPIST})
 #: A refusal: sent to sign in (no staff session), or a page saying no (403) or not found.
 REFUSED = {303, 403, 404}
 CLIENT = {"client_id": "client"}
+#: Stands for a new once-only form nonce in each request.
+FRESH = "<fresh nonce>"
 
 #: Routes naming an object of organization A: (principals allowed, path ids, form).
 CLINICIANS_A = frozenset({"therapist_a", "admin_a"})
@@ -33,12 +36,32 @@ CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str,
         {"result_id": "result"},
         {},
     ),
+    ("GET", "/console/clients/{client_id}"): (CLINICIANS_A, CLIENT, {}),
+    ("GET", "/console/clients/{client_id}/edit"): (CLINICIANS_A, CLIENT, {}),
+    ("POST", "/console/clients/{client_id}/edit"): (
+        CLINICIANS_A,
+        CLIENT,
+        {"label": "Client Alpha (Thursdays)"},
+    ),
+    ("POST", "/console/clients/{client_id}/invitations"): (
+        CLINICIANS_A,
+        CLIENT,
+        {"questionnaires": "connection", "expires_in_days": "7", "form_nonce": FRESH},
+    ),
+    ("POST", "/console/invitations/{invitation_id}/revoke"): (
+        CLINICIANS_A,
+        {"invitation_id": "invitation"},
+        {},
+    ),
 }
 
 #: Routes without an object id: (kinds allowed, form).
 CONSOLE_ROLE_ROWS: dict[Route, tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/console"): (STAFF, {}),
     ("POST", "/console/sign-out"): (STAFF, {}),
+    ("GET", "/console/clients"): (CLINIC, {}),
+    ("GET", "/console/clients/new"): (CLINIC, {}),
+    ("POST", "/console/clients"): (CLINIC, {"label": "New client", "form_nonce": FRESH}),
 }
 
 #: Open to anyone: signing in and the console's own stylesheet and script.
@@ -79,7 +102,8 @@ async def send_console(
     data = None
     if method != "GET":
         secret = settings.secret_key.get_secret_value()
-        data = {"csrf_token": csrf_token(secret, binding), **form}
+        fresh = {k: secrets.token_urlsafe(24) for k, v in form.items() if v == FRESH}
+        data = {"csrf_token": csrf_token(secret, binding), **form, **fresh}
     response = await client.request(method, path, data=data, headers=headers)
     return response, shown
 
