@@ -38,6 +38,7 @@ CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str,
     ),
     ("GET", "/console/clients/{client_id}"): (CLINICIANS_A, CLIENT, {}),
     ("GET", "/console/clients/{client_id}/edit"): (CLINICIANS_A, CLIENT, {}),
+    ("GET", "/console/clients/{client_id}/print"): (CLINICIANS_A, CLIENT, {}),
     ("POST", "/console/clients/{client_id}/edit"): (
         CLINICIANS_A,
         CLIENT,
