@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from app.errors import InvalidInput
+from app.errors import AppError
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -60,13 +60,13 @@ def validate(model: type[ModelT], data: dict[str, Any]) -> tuple[ModelT | None, 
         return None, errors
 
 
-def service_errors(error: InvalidInput) -> dict[str, str]:
-    """A service's 422 as errors per field (from each entry's JSON pointer)."""
+def service_errors(error: AppError) -> dict[str, str]:
+    """A service's refusal (422, 409) as errors per field, from each entry's JSON pointer."""
     errors: dict[str, str] = {}
     for entry in error.extensions.get("errors", []):
         pointer = str(entry.get("pointer", "#/form"))
         name = pointer.removeprefix("#/").split("/")[0] or "form"
-        errors.setdefault(name, MESSAGES.get(name, str(entry.get("detail", error.detail))))
+        errors.setdefault(name, str(entry.get("detail", error.detail)))
     return errors or {"form": error.detail}
 
 

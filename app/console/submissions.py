@@ -33,11 +33,15 @@ async def claim(session: AsyncSession, user: User, nonce: str) -> str | None:
     row = FormSubmission(id=uuid.uuid4(), nonce=nonce, user_id=user.id)
     if await insert_unless_exists(session, row, ["nonce"]):
         return None
+    return await earlier(session, user, nonce) or "/console"
+
+
+async def earlier(session: AsyncSession, user: User, nonce: str) -> str | None:
+    """Where an earlier submit of this form by this user led, if there was one."""
     statement = select(FormSubmission.target).where(
         FormSubmission.nonce == nonce, FormSubmission.user_id == user.id
     )
-    target = (await session.execute(statement)).scalar_one_or_none()
-    return target or "/console"
+    return (await session.execute(statement)).scalar_one_or_none()
 
 
 async def complete(session: AsyncSession, nonce: str, target: str) -> None:

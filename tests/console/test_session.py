@@ -161,3 +161,11 @@ async def test_sign_in_goes_back_only_to_a_console_page(
         {"email": "sam@clinic.test", "password": PASSWORD, "next": "https://evil.example/"},
     )
     assert response.headers["location"] == "/console"
+
+
+async def test_the_home_page_says_what_this_is_and_links_on(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert 'href="/console"' in response.text
+    assert 'href="/docs"' in response.text
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

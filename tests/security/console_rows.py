@@ -49,6 +49,11 @@ CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str,
         CLIENT,
         {"questionnaires": "connection", "expires_in_days": "7", "form_nonce": FRESH},
     ),
+    ("POST", "/console/admin/users/{user_id}"): (
+        frozenset({"admin_a"}),
+        {"user_id": "therapist_a2"},
+        {"role": THERAPIST, "is_active": "yes"},
+    ),
     ("POST", "/console/invitations/{invitation_id}/revoke"): (
         CLINICIANS_A,
         {"invitation_id": "invitation"},
@@ -63,10 +68,16 @@ CONSOLE_ROLE_ROWS: dict[Route, tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/console/clients"): (CLINIC, {}),
     ("GET", "/console/clients/new"): (CLINIC, {}),
     ("POST", "/console/clients"): (CLINIC, {"label": "New client", "form_nonce": FRESH}),
+    ("GET", "/console/admin/users"): (frozenset({ADMIN}), {}),
+    ("POST", "/console/admin/users"): (
+        frozenset({ADMIN}),
+        {"email": "new@clinic.test", "password": "a long password", "role": THERAPIST},
+    ),
 }
 
 #: Open to anyone: signing in and the console's own stylesheet and script.
 CONSOLE_PUBLIC: set[Route] = {
+    ("GET", "/"),
     ("GET", "/console/sign-in"),
     ("POST", "/console/sign-in"),
     ("GET", "/console/static/{name}"),
