@@ -16,7 +16,7 @@ from app.questionnaires.model import Scale
 from app.questionnaires.schemas import localized
 
 WIDTH, HEIGHT = 600, 240
-LEFT, RIGHT, TOP, BOTTOM = 44, 130, 12, 36
+LEFT, RIGHT, TOP, BOTTOM = 44, 190, 12, 36
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,11 @@ def chart_svg(trend: TrendRead, scale: Scale, chart_id: str) -> Markup:
         f'<desc id="{chart_id}-desc">{len(trend.points)} results; the table beside the chart '
         "lists each score, band and change.</desc>",
     ]
-    for index, band in enumerate(scale.bands):
-        top, bottom = _y(band.max, low, high), _y(band.min, low, high)
+    bands = sorted(scale.bands, key=lambda b: b.min)
+    for index, band in enumerate(bands):
+        # Up to the next band's start, so bands that tile at a step leave no gap between them.
+        upper = bands[index + 1].min if index + 1 < len(bands) else band.max
+        top, bottom = _y(upper, low, high), _y(band.min, low, high)
         label = localized(band.label, trend.locale, "en")
         parts.append(
             f'<rect class="band-{index % 4}" x="{LEFT}" y="{top:.1f}" '
