@@ -25,6 +25,8 @@ CLINIC = frozenset({ADMIN, THERAPIST})
 #: A refusal: sent to sign in (no staff session), or a page saying no (403) or not found.
 REFUSED = {303, 403, 404}
 CLIENT = {"client_id": "client"}
+#: The query of the research pages (a GET row's "form" is sent as its query).
+RESEARCH_QUERY = {"questionnaire": "window-of-tolerance"}
 #: Stands for a new once-only form nonce in each request.
 FRESH = "<fresh nonce>"
 
@@ -69,6 +71,11 @@ CONSOLE_ROLE_ROWS: dict[Route, tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/console/clients/new"): (CLINIC, {}),
     ("POST", "/console/clients"): (CLINIC, {"label": "New client", "form_nonce": FRESH}),
     ("GET", "/console/admin/users"): (frozenset({ADMIN}), {}),
+    ("GET", "/console/research"): (frozenset({RESEARCHER}), {}),
+    ("GET", "/console/research/export"): (frozenset({RESEARCHER}), RESEARCH_QUERY),
+    ("GET", "/console/research/codebook"): (frozenset({RESEARCHER}), RESEARCH_QUERY),
+    ("GET", "/console/research/aggregates"): (frozenset({RESEARCHER}), RESEARCH_QUERY),
+    ("POST", "/console/research/studies"): (frozenset({RESEARCHER}), {"name": "Console study"}),
     ("POST", "/console/admin/users"): (
         frozenset({ADMIN}),
         {"email": "new@clinic.test", "password": "a long password", "role": THERAPIST},
@@ -111,12 +118,12 @@ async def send_console(
     token = cookie_of(world.headers[who])
     name, binding = (COOKIE, token) if token else (PRE_SESSION_COOKIE, "pre-session-value")
     headers = {"Cookie": f"{name}={binding}", "Origin": "http://attune.test"}
-    data = None
+    data, params = None, form if method == "GET" else None
     if method != "GET":
         secret = settings.secret_key.get_secret_value()
         fresh = {k: secrets.token_urlsafe(24) for k, v in form.items() if v == FRESH}
         data = {"csrf_token": csrf_token(secret, binding), **form, **fresh}
-    response = await client.request(method, path, data=data, headers=headers)
+    response = await client.request(method, path, data=data, params=params, headers=headers)
     return response, shown
 
 

@@ -1,0 +1,253 @@
+"""A researcher's pages: studies, the export form (downloads the file), codebook, aggregates.
+
+The same services as /v1/research: the export streams from its own connection and is
+audited when it ends; codebook and aggregate reads are audited; small cells are suppressed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.accounts.models import User
+from app.audit.service import record
+from app.console.forms import read_form, service_errors, validate
+from app.console.rendering import page
+from app.console.routing import ConsoleRoute
+from app.console.session import ConsoleResearcher
+from app.db import SessionDep
+from app.errors import Conflict, InvalidInput, NotFound
+from app.questionnaires.dependencies import RegistryDep
+from app.questionnaires.model import SLUG, Definition
+from app.questionnaires.registry import Registry
+from app.questionnaires.schemas import localized
+from app.research import studies
+from app.research.aggregates import aggregate
+from app.research.codebook import codebook, codebook_csv
+from app.research.export import MEDIA_TYPES, ExportRun, audited_export
+from app.research.router import ExportResponse
+from app.research.schemas import StudyCreate
+from app.research.service import ExportSpec
+from app.web.headers import CONSOLE_HEADERS
+
+router = APIRouter(prefix="/console/research", route_class=ConsoleRoute, include_in_schema=False)
+LABELS = {
+    "questionnaire": "Questionnaire",
+    "version": "Version",
+    "start": "From",
+    "end": "To",
+    "format": "Format",
+    "study": "Study",
+    "name": "Study name",
+}
+
+
+class ResearchQuery(BaseModel):
+    """The export, codebook and aggregates forms (GET, so a download is a plain link)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+    questionnaire: str = Field(pattern=SLUG)
+    version: str | None = Field(None, max_length=32)
+    start: date | None = None
+    end: date | None = None
+    format: Literal["csv", "jsonl"] = "csv"
+    study: str | None = Field(None, max_length=100)
+    items: bool = False
+    period: Literal["week", "month"] = "month"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ResearchQuery:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError("The period ends before it starts.")
+        return self
+
+
+async def research_page(
+    request: Request,
+    session: SessionDep,
+    registry: Registry,
+    user: User,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    """The research home: studies, and the forms."""
+    found = await studies.list_studies(session, user.organization_id)
+    return page(
+        request,
+        "console/research/home.html",
+        user,
+        422 if errors else 200,
+        title="Research",
+        studies=found,
+        questionnaires=[
+            (d.id, localized(d.title, "en", d.default_locale)) for d in registry.latest()
+        ],
+        values=values or {"format": "csv", "period": "month"},
+        errors=errors or {},
+        labels=LABELS,
+        **extra,
+    )
+
+
+@router.get("")
+async def home(
+    request: Request, session: SessionDep, registry: RegistryDep, user: ConsoleResearcher
+) -> Response:
+    """Studies and the export, codebook and aggregates forms."""
+    notice = "The study was created." if request.query_params.get("created") else None
+    return await research_page(request, session, registry, user, notice=notice)
+
+
+async def _query(
+    request: Request, session: SessionDep, registry: Registry, user: User
+) -> tuple[ResearchQuery | None, Definition | None, Any, dict[str, Any], dict[str, str]]:
+    """The form's query, its definition and study, or the errors to show."""
+    values: dict[str, Any] = dict(request.query_params)
+    values["items"] = values.get("items") == "yes"
+    query, errors = validate(ResearchQuery, values)
+    if query is None:
+        if "form" in errors:  # the only check across fields: the period's order
+            errors = {k: v for k, v in errors.items() if k != "form"}
+            errors["end"] = "The period ends before it starts."
+        return None, None, None, values, errors
+    try:
+        definition = registry.get(query.questionnaire, query.version)
+    except LookupError:
+        return None, None, None, values, {"version": "There is no such version."}
+    study = None
+    if query.study:
+        try:
+            study = await studies.study_named(session, user.organization_id, query.study)
+        except NotFound:
+            return None, None, None, values, {"study": "Your organization has no such study."}
+    return query, definition, study, values, {}
+
+
+@router.get("/export")
+async def export(
+    request: Request, session: SessionDep, registry: RegistryDep, user: ConsoleResearcher
+) -> Response:
+    """Download the export (streamed, audited when it ends)."""
+    query, definition, study, values, errors = await _query(request, session, registry, user)
+    if query is None or definition is None:
+        return await research_page(request, session, registry, user, values, errors)
+    settings = request.app.state.settings
+    scope = studies.scope_of(study, settings.secret_key.get_secret_value())
+    spec = ExportSpec(
+        user.organization_id,
+        definition,
+        scope,
+        query.start,
+        query.end,
+        query.items,
+        query.format,
+    )
+    run = ExportRun(user.organization_id, user.id, via="console")
+    headers = {
+        **CONSOLE_HEADERS,
+        "Content-Disposition": f'attachment; filename="{definition.key}.{query.format}"',
+        "Attune-Pseudonym-Scope": scope.label,
+        "Attune-Designation": scope.designation,
+        "Attune-Finer-Time": scope.finer_time or "none",
+    }
+    chunks = audited_export(request.app.state.engine, spec, run)
+    return ExportResponse(chunks, media_type=MEDIA_TYPES[query.format], headers=headers)
+
+
+@router.get("/codebook")
+async def show_codebook(
+    request: Request, session: SessionDep, registry: RegistryDep, user: ConsoleResearcher
+) -> Response:
+    """The codebook as a page, or as CSV with `download=csv`."""
+    query, definition, study, values, errors = await _query(request, session, registry, user)
+    if query is None or definition is None:
+        return await research_page(request, session, registry, user, values, errors)
+    scope = studies.scope_of(study, request.app.state.settings.secret_key.get_secret_value())
+    book = codebook(definition, registry.hash(definition), scope)
+    csv = request.query_params.get("download") == "csv"
+    await record(
+        session,
+        "research.codebook",
+        organization_id=user.organization_id,
+        actor_user_id=user.id,
+        target=definition.key,
+        details={"format": "csv" if csv else "html", "study": query.study},
+    )
+    if csv:
+        headers = {
+            **CONSOLE_HEADERS,
+            "Content-Disposition": f'attachment; filename="{definition.key}-codebook.csv"',
+        }
+        return Response(codebook_csv(book), media_type="text/csv; charset=utf-8", headers=headers)
+    return page(
+        request,
+        "console/research/codebook.html",
+        user,
+        title=f"Codebook: {definition.key}",
+        book=book,
+        query=request.url.query,
+    )
+
+
+@router.get("/aggregates")
+async def show_aggregates(
+    request: Request, session: SessionDep, registry: RegistryDep, user: ConsoleResearcher
+) -> Response:
+    """People, assessments, means and bands per period, as tables; small cells hidden."""
+    query, definition, _, values, errors = await _query(request, session, registry, user)
+    if query is None or definition is None:
+        return await research_page(request, session, registry, user, values, errors)
+    k = request.app.state.settings.research_min_cell
+    periods = await aggregate(
+        session,
+        user.organization_id,
+        definition,
+        period=query.period,
+        start=query.start,
+        end=query.end,
+        min_cell=k,
+    )
+    await record(
+        session,
+        "research.aggregates",
+        organization_id=user.organization_id,
+        actor_user_id=user.id,
+        target=definition.key,
+        details={"period": query.period, "min_cell": k, "periods": len(periods), "via": "console"},
+    )
+    titles = {s.id: localized(s.title, "en", definition.default_locale) for s in definition.scales}
+    return page(
+        request,
+        "console/research/aggregates.html",
+        user,
+        title=f"Aggregates: {definition.key}",
+        definition=definition,
+        periods=periods,
+        titles=titles,
+        k=k,
+        period=query.period,
+    )
+
+
+@router.post("/studies")
+async def create_study(
+    request: Request, session: SessionDep, registry: RegistryDep, user: ConsoleResearcher
+) -> Response:
+    """Name a new study (a name already used is an error by the field, nothing created)."""
+    data = await read_form(request)
+    body, errors = validate(StudyCreate, {"name": data.get("name", "")})
+    if body is not None:
+        try:
+            await studies.create_study(session, user, body.name)
+        except (Conflict, InvalidInput) as error:
+            errors = service_errors(error)
+    if body is None or errors:
+        return await research_page(
+            request, session, registry, user, {"name": data.get("name", "")}, errors
+        )
+    return RedirectResponse("/console/research?created=1", 303, headers=dict(CONSOLE_HEADERS))
