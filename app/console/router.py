@@ -9,7 +9,16 @@ from fastapi import APIRouter
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse
 
-from app.console.pages import admin, auth, clients, dashboard, home, research, results
+from app.console.pages import (
+    admin,
+    auth,
+    clients,
+    dashboard,
+    home,
+    organization,
+    research,
+    results,
+)
 from app.errors import NotFound
 
 STATIC = Path(__file__).parent / "static"
@@ -28,5 +37,5 @@ async def static_file(name: Annotated[str, PathParam(max_length=40)]) -> FileRes
     )
 
 
-for area in (home, auth, dashboard, clients, results, admin, research):
+for area in (home, auth, dashboard, clients, results, admin, organization, research):
     router.include_router(area.router)
