@@ -33,6 +33,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 ADMIN_PASSWORD = "first admin password"
 THERAPIST_PASSWORD = "therapist password 1"
+RESEARCHER_PASSWORD = "researcher password 1"
 
 
 @pytest.fixture
@@ -131,7 +132,15 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     page.get_by_label("Role", exact=True).select_option("therapist")
     page.get_by_role("button", name="Add the user").click()
     assert "The user was added" in page.inner_text("main")
+    page.get_by_label("Email").fill("ria@clinic.test")
+    page.get_by_label("Password").fill(RESEARCHER_PASSWORD)
+    page.get_by_label("Role", exact=True).select_option("researcher")
+    page.get_by_role("button", name="Add the user").click()
     audit(page, "users")
+    page.get_by_role("link", name="Webhook").click()
+    audit(page, "webhook")
+    page.get_by_role("link", name="Audit log").click()
+    audit(page, "audit log")
     page.get_by_role("button", name="Sign out").click()
     assert "You are signed out" in page.inner_text("main")
 
@@ -211,6 +220,30 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     )
     assert forged.status == 403
     assert "Request refused" in forged.text()
+    page.goto(f"{base}/console")
+    page.get_by_role("button", name="Sign out").click()
+
+    # A researcher downloads an export and its codebook (the client gave no consent: a
+    # header row only), and reads the aggregates.
+    page.goto(f"{base}/console")
+    page.get_by_label("Email").fill("ria@clinic.test")
+    page.get_by_label("Password").fill(RESEARCHER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/console/research")
+    audit(page, "research")
+    with page.expect_download() as exported:
+        page.get_by_role("button", name="Download the export").click()
+    assert exported.value.suggested_filename.endswith(".csv")
+    header = Path(exported.value.path()).read_text().splitlines()
+    assert header[0].startswith("person_key,assessment_key")
+    page.get_by_role("button", name="Show the codebook").click()
+    audit(page, "codebook")
+    with page.expect_download() as book:
+        page.get_by_role("link", name="Download as CSV").click()
+    assert "person_key" in Path(book.value.path()).read_text()
+    page.goto(f"{base}/console/research")
+    page.get_by_role("button", name="Show the aggregates").click()
+    audit(page, "aggregates")
     staff.close()
 
 
