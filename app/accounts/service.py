@@ -15,6 +15,7 @@ from app.accounts.models import ADMIN, ROLES, Organization, User, UserToken
 from app.db import utcnow
 from app.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from app.ratelimit import FailureLimiter
+from app.security import hash_token
 
 # One message for every failure, so a caller cannot tell which emails have accounts.
 LOGIN_FAILED = "The email or password is wrong, or the account is deactivated."
@@ -202,3 +203,31 @@ async def _revoke_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
         .where(UserToken.user_id == user_id, UserToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+
+
+async def change_password(
+    session: AsyncSession, user: User, current: str, new: str, keep_token: str | None
+) -> None:
+    """Change a user's own password: the current one must match; other sessions end.
+
+    422 naming `current_password` or `new_password`; the session `keep_token` stays signed in.
+    """
+    errors = []
+    if not await passwords.verify_password(current, user.password_hash):
+        errors.append({"pointer": "#/current_password", "detail": "This is not your password."})
+    if not passwords.MIN_PASSWORD_LENGTH <= len(new) <= passwords.MAX_PASSWORD_LENGTH:
+        errors.append(
+            {
+                "pointer": "#/new_password",
+                "detail": f"Use {passwords.MIN_PASSWORD_LENGTH} to "
+                f"{passwords.MAX_PASSWORD_LENGTH} characters.",
+            }
+        )
+    if errors:
+        raise InvalidInput("The password was not changed.", errors=errors)
+    user.password_hash = await passwords.hash_password(new)
+    others = update(UserToken).where(UserToken.user_id == user.id, UserToken.revoked_at.is_(None))
+    if keep_token is not None:
+        others = others.where(UserToken.token_hash != hash_token(keep_token))
+    await session.execute(others.values(revoked_at=utcnow()))
+    await session.flush()

@@ -147,6 +147,9 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     # The therapist adds a client and sends a link.
     sign_in(page, base, "sam@clinic.test", THERAPIST_PASSWORD)
     audit(page, "empty dashboard")
+    page.get_by_role("link", name="Password").click()
+    audit(page, "password")
+    page.goto(f"{base}/console")
     page.get_by_role("link", name="Add a client").first.click()
     audit(page, "client form")
     page.get_by_label("Name or label").fill("Robin (Mondays)")

@@ -169,3 +169,34 @@ async def test_the_home_page_says_what_this_is_and_links_on(client: httpx.AsyncC
     assert 'href="/console"' in response.text
     assert 'href="/docs"' in response.text
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+async def test_changing_the_password_checks_the_old_one_and_ends_other_sessions(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await new_user(app, "sam@clinic.test", "therapist")
+    await sign_in(client, "sam@clinic.test")
+    elsewhere = httpx.AsyncClient(transport=client._transport, base_url="http://attune.test")
+    async with elsewhere:
+        await sign_in(elsewhere, "sam@clinic.test")
+        before = await snapshot(app)
+        wrong = await post_form(
+            client,
+            "/console/password",
+            {"current_password": "not it at all", "new_password": "short"},
+        )
+        assert wrong.status_code == 422
+        assert 'href="#field-current_password"' in wrong.text
+        assert 'href="#field-new_password"' in wrong.text
+        assert "not it at all" not in wrong.text
+        assert await snapshot(app) == before
+        changed = await post_form(
+            client,
+            "/console/password",
+            {"current_password": PASSWORD, "new_password": "a brand new password"},
+        )
+        assert changed.status_code == 303
+        assert (await client.get("/console")).status_code == 200  # this session stays
+        assert (await elsewhere.get("/console")).status_code == 303  # the other one ended
+    client.cookies.clear()
+    assert (await sign_in(client, "sam@clinic.test", "a brand new password")).status_code == 303

@@ -67,6 +67,8 @@ CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str,
 CONSOLE_ROLE_ROWS: dict[Route, tuple[frozenset[str], dict[str, Any]]] = {
     ("GET", "/console"): (STAFF, {}),
     ("POST", "/console/sign-out"): (STAFF, {}),
+    ("GET", "/console/password"): (STAFF, {}),
+    ("POST", "/console/password"): (STAFF, {"current_password": "x", "new_password": "y"}),
     ("GET", "/console/clients"): (CLINIC, {}),
     ("GET", "/console/clients/new"): (CLINIC, {}),
     ("POST", "/console/clients"): (CLINIC, {"label": "New client", "form_nonce": FRESH}),

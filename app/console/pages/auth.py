@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from app.accounts import service, tokens
+from app.accounts.models import User
+from app.console.forms import service_errors
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import (
@@ -19,11 +21,12 @@ from app.console.session import (
 )
 from app.console.texts import texts
 from app.db import SessionDep
-from app.errors import TooManyRequests, Unauthorized
+from app.errors import InvalidInput, TooManyRequests, Unauthorized
 from app.ratelimit import Limiter, client_address
 from app.web.headers import CONSOLE_HEADERS
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+PASSWORD_LABELS = {"current_password": "Current password", "new_password": "New password"}
 
 
 def safe_next(target: str | None) -> str:
@@ -101,3 +104,42 @@ async def sign_out(request: Request, session: SessionDep, user: ConsoleUser) -> 
     )
     clear_cookie(response, request.app.state.settings, COOKIE)
     return response
+
+
+def password_form(
+    request: Request, user: User, errors: dict[str, str], status_code: int = 200
+) -> Response:
+    """The change-password form (never filled in again)."""
+    return page(
+        request,
+        "console/password.html",
+        user,
+        status_code,
+        title="Change your password",
+        errors=errors,
+        labels=PASSWORD_LABELS,
+        changed=request.query_params.get("changed") == "1",
+    )
+
+
+@router.get("/password")
+async def password_page(request: Request, user: ConsoleUser) -> Response:
+    """Change your own password."""
+    return password_form(request, user, {})
+
+
+@router.post("/password")
+async def change_password(request: Request, session: SessionDep, user: ConsoleUser) -> Response:
+    """Check the current password, set the new one; the user's other sessions end."""
+    form = await request.form()
+    try:
+        await service.change_password(
+            session,
+            user,
+            str(form.get("current_password") or ""),
+            str(form.get("new_password") or ""),
+            keep_token=request.cookies.get(COOKIE),
+        )
+    except InvalidInput as error:
+        return password_form(request, user, service_errors(error), 422)
+    return RedirectResponse("/console/password?changed=1", 303, headers=dict(CONSOLE_HEADERS))
