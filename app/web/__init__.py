@@ -1,2 +1,2 @@
-"""The HTML kit shared by the intake form and the staff console: one Jinja environment, one
-page header policy (CSP), CSRF protection, and application errors rendered as pages."""
+"""The HTML kit: one Jinja environment (the console's pages and the shared form macros), one
+page header policy (CSP, shared with the intake form), CSRF protection, and formatting."""

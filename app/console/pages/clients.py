@@ -14,6 +14,7 @@ from app.clinic.schemas import ClientCreate, InvitationCreate
 from app.console import submissions
 from app.console.forms import as_list, read_form, service_errors, validate
 from app.console.lookups import ConsoleClient, ConsoleInvitation
+from app.console.pages.results import results_context
 from app.console.qr import qr_svg
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
@@ -133,8 +134,6 @@ async def client_page(
     status_code: int = 200,
 ) -> Response:
     """The client's page: details, intake links and the form to send one; results."""
-    from app.console.pages.results import results_context
-
     now = utcnow()
     links = await invitations.list_invitations(session, client)
     context = await results_context(session, registry, user, client)
