@@ -33,6 +33,17 @@ _EN = {
     "problem_title": "Something went wrong",
     "problem_body": "Nothing was saved. Please go back and try again.",
     "back_to_dashboard": "Back to the dashboard",
+    "client_added": "The client was added.",
+    "client_saved": "The changes were saved.",
+    "link_revoked": "The link was revoked: it no longer opens.",
+    "link_again": "That link was already made, and a link is shown only once. If it was not "
+    "passed on, revoke it below and send a new one.",
+    "user_added": "The user was added.",
+    "user_saved": "The change was saved.",
+    "study_created": "The study was created.",
+    "period_backwards": "The period ends before it starts.",
+    "no_version": "There is no such version.",
+    "no_study": "Your organization has no such study.",
 }
 
 STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType({"en": MappingProxyType(_EN)})

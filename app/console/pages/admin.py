@@ -16,6 +16,7 @@ from app.console.forms import read_form, service_errors, validate
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleAdmin
+from app.console.texts import texts
 from app.db import SessionDep
 from app.errors import Conflict, InvalidInput
 from app.web.headers import CONSOLE_HEADERS
@@ -59,7 +60,7 @@ async def users_page(
 @router.get("/users")
 async def list_users(request: Request, session: SessionDep, admin: ConsoleAdmin) -> Response:
     """The organization's staff."""
-    notice = {"added": "The user was added.", "saved": "The change was saved."}
+    notice = {"added": texts()["user_added"], "saved": texts()["user_saved"]}
     chosen = next((text for key, text in notice.items() if key in request.query_params), None)
     return await users_page(request, session, admin, notice=chosen)
 

@@ -19,6 +19,7 @@ from app.console.qr import qr_svg
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleClinician
+from app.console.texts import texts
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput
 from app.questionnaires.dependencies import RegistryDep
@@ -156,19 +157,11 @@ async def client_page(
 
 
 def _notice(request: Request) -> str | None:
-    query = request.query_params
-    if query.get("added"):
-        return "The client was added."
-    if query.get("saved"):
-        return "The changes were saved."
-    if query.get("revoked"):
-        return "The link was revoked: it no longer opens."
-    if query.get("again"):
-        return (
-            "That link was already made, and a link is shown only once. If it was not "
-            "passed on, revoke it below and send a new one."
-        )
-    return None
+    """What the last form did, from the redirect's query (?added=1 and so on)."""
+    keys = {"added": "client_added", "saved": "client_saved", "revoked": "link_revoked"}
+    keys["again"] = "link_again"
+    found = next((text for flag, text in keys.items() if request.query_params.get(flag)), None)
+    return texts()[found] if found else None
 
 
 @router.get("/clients/{client_id}")

@@ -19,6 +19,7 @@ from app.console.forms import read_form, service_errors, validate
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleResearcher
+from app.console.texts import texts
 from app.db import SessionDep
 from app.errors import Conflict, InvalidInput, NotFound
 from app.questionnaires.dependencies import RegistryDep
@@ -99,7 +100,7 @@ async def home(
     request: Request, session: SessionDep, registry: RegistryDep, user: ConsoleResearcher
 ) -> Response:
     """Studies and the export, codebook and aggregates forms."""
-    notice = "The study was created." if request.query_params.get("created") else None
+    notice = texts()["study_created"] if request.query_params.get("created") else None
     return await research_page(request, session, registry, user, notice=notice)
 
 
@@ -113,18 +114,18 @@ async def _query(
     if query is None:
         if "form" in errors:  # the only check across fields: the period's order
             errors = {k: v for k, v in errors.items() if k != "form"}
-            errors["end"] = "The period ends before it starts."
+            errors["end"] = texts()["period_backwards"]
         return None, None, None, values, errors
     try:
         definition = registry.get(query.questionnaire, query.version)
     except LookupError:
-        return None, None, None, values, {"version": "There is no such version."}
+        return None, None, None, values, {"version": texts()["no_version"]}
     study = None
     if query.study:
         try:
             study = await studies.study_named(session, user.organization_id, query.study)
         except NotFound:
-            return None, None, None, values, {"study": "Your organization has no such study."}
+            return None, None, None, values, {"study": texts()["no_study"]}
     return query, definition, study, values, {}
 
 
