@@ -107,7 +107,9 @@ async def seed(app: object, clients: int, results: int) -> None:
 
 
 async def run(url: str, clients: int, results: int, repeats: int) -> None:
-    settings = Settings(database_url=url, environment="test", secret_key="b" * 40)
+    settings = Settings(
+        database_url=url, environment="test", secret_key="b" * 40, webhook_poll_seconds=0
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         await seed(app, clients, results)

@@ -9,15 +9,23 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select
 
 from app.assessments.models import Result
 from app.audit.models import AuditEvent
+from app.config import Settings
 from tests.clinic.conftest import add_client
 from tests.conftest import new_staff
 from tests.console.browsing import post_form, sign_in
 from tests.console.seeding import clients_with_results, therapist
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """No background webhook sender: its polls would run statements during the count."""
+    return Settings(database_url=database_url, environment="test", webhook_poll_seconds=0)
 
 
 @contextmanager

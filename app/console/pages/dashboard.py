@@ -9,6 +9,7 @@ from app.accounts.models import RESEARCHER
 from app.audit.service import record
 from app.clinic import overview, results
 from app.console.lookups import ConsoleResult
+from app.console.pages.results import questionnaire_titles
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleClinician, ConsoleUser
@@ -58,6 +59,7 @@ async def dashboard(
         more_attention=attention.next_cursor is not None,
         clients=clients,
         acknowledged=request.query_params.get("acknowledged") == "1",
+        titles=questionnaire_titles(registry),
     )
 
 

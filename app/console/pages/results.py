@@ -59,7 +59,17 @@ async def results_context(
             target=str(client.id),
             details={"count": len(found.items)},
         )
-    return {"results": found.items, "more_results": found.next_cursor is not None, "charts": charts}
+    return {
+        "results": found.items,
+        "more_results": found.next_cursor is not None,
+        "charts": charts,
+        "titles": questionnaire_titles(registry),
+    }
+
+
+def questionnaire_titles(registry: Registry) -> dict[str, str]:
+    """Each questionnaire's title (its latest version's), by id."""
+    return {d.id: localized(d.title, "en", d.default_locale) for d in registry.latest()}
 
 
 async def _charts(
