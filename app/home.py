@@ -6,7 +6,7 @@ A small page in one place: the staff console will take `/` over (replace this ro
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,12 +30,6 @@ ICON = (
     '<text x="16" y="22" font-size="18" text-anchor="middle" fill="#fff" '
     'font-family="sans-serif">A</text></svg>'
 )
-
-
-@router.get("/")
-async def home() -> HTMLResponse:
-    """Where to find the documentation."""
-    return HTMLResponse(PAGE)
 
 
 @router.get("/favicon.ico")

@@ -17,6 +17,7 @@ from app.audit.router import router as audit_router
 from app.clinic.router import router as clinic_router
 from app.clinic.targets import webhook_client
 from app.config import Settings, get_settings
+from app.console.router import router as console_router
 from app.contract import openapi_document, operation_id
 from app.db import create_engine, create_sessionmaker
 from app.docs import install_docs
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         ops_router,
         home_router,
+        console_router,
     ):
         app.include_router(router)
     install_docs(app)

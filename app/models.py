@@ -4,6 +4,7 @@ from app.accounts.models import Organization, User, UserToken
 from app.assessments.models import Assessment, Result
 from app.audit.models import AuditEvent
 from app.clinic.models import Client, Invitation
+from app.console.models import FormSubmission
 from app.db import Base
 from app.outbox.models import OutboxAttempt, OutboxMessage
 from app.questionnaires.models import StoredDefinition
@@ -16,6 +17,7 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "Client",
+    "FormSubmission",
     "Invitation",
     "Organization",
     "OutboxAttempt",

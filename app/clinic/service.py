@@ -64,6 +64,17 @@ async def create_client(
     return client
 
 
+async def update_client(
+    session: AsyncSession, client: Client, label: str, email: str | None
+) -> Client:
+    """Change a client's label and email (the caller found the client in their scope)."""
+    client.label = label
+    client.email = email.lower() if email else None
+    client.updated_at = utcnow()
+    await session.flush()
+    return client
+
+
 async def _owner(session: AsyncSession, user: User, therapist_id: uuid.UUID | None) -> uuid.UUID:
     """Whose client it will be: the caller's, or (for an admin) a therapist of the organization."""
     if therapist_id is None or therapist_id == user.id:

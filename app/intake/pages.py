@@ -22,6 +22,7 @@ from app.intake.service import Completed, Part
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized, present
 from app.questionnaires.support import OrganizationSupport
+from app.web.headers import PAGE_HEADERS
 
 LOCALES = ("en", "es")
 #: Above this many gaps in one questionnaire, the error summary names the count, not each.
@@ -30,16 +31,7 @@ LANGUAGE_NAMES = MappingProxyType({"en": "English", "es": "Español"})
 
 #: The token is in the address, so no page may leak it (Referer) or be kept by a cache; no
 #: inline script or style is allowed, and no other site may frame or receive the form.
-SECURITY_HEADERS = MappingProxyType(
-    {
-        "Content-Security-Policy": (
-            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-        ),
-        "Cache-Control": "no-store",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff",
-    }
-)
+SECURITY_HEADERS = PAGE_HEADERS
 
 _EN = {
     "site": "Attune",

@@ -13,18 +13,14 @@ from starlette.types import Receive, Scope, Send
 
 from app.accounts.dependencies import CurrentAdmin, require_role
 from app.accounts.models import ADMIN, RESEARCHER, User
-from app.audit.service import record
 from app.clinic.dependencies import AppSettings
 from app.db import SessionDep
 from app.problems import problems
 from app.questionnaires.dependencies import RegistryDep, VersionQuery, find_questionnaire
 from app.questionnaires.model import SLUG
-from app.research import studies
-from app.research.aggregates import aggregate
-from app.research.codebook import codebook, codebook_csv
-from app.research.export import MEDIA_TYPES, Chunk, ExportRun, audited_export
-from app.research.periods import aggregate_units, units_shown, window
-from app.research.population import require_people
+from app.research import requests, studies
+from app.research.codebook import codebook_csv
+from app.research.export import MEDIA_TYPES, Chunk, audited_export
 from app.research.readers import ExportReaders
 from app.research.schemas import (
     Aggregates,
@@ -34,7 +30,6 @@ from app.research.schemas import (
     StudyCreate,
     StudyRead,
 )
-from app.research.service import ExportSpec, people_statement
 
 router = APIRouter(prefix="/v1/research", tags=["research"])
 
@@ -122,22 +117,21 @@ async def export(
     Refused (422) when the rows would belong to fewer than k people; 429 with Retry-After
     while as many exports as the server runs at once are streaming."""
     definition = find_questionnaire(registry, questionnaire, version)
-    found = await studies.study_named(session, researcher.organization_id, study) if study else None
-    scope = studies.scope_of(found, settings.secret_key.get_secret_value())
-    period = window(start, end, units_shown(scope.finer_time))
-    spec = ExportSpec(researcher.organization_id, definition, scope, period, items, format)
-    await require_people(session, people_statement(spec), settings.research_min_cell, "export")
-    run = ExportRun(researcher.organization_id, researcher.id, via="api")
-    headers = {
-        "Content-Disposition": f'attachment; filename="{definition.key}.{format}"',
-        "Attune-Pseudonym-Scope": scope.label,
-        "Attune-Designation": scope.designation,
-        "Attune-Finer-Time": scope.finer_time or "none",
-        "Cache-Control": "no-store",
-    }
+    prepared = await requests.prepare_export(
+        session,
+        settings,
+        researcher,
+        definition,
+        start=start,
+        end=end,
+        study=study,
+        items=items,
+        export_format=format,
+        via="api",
+    )
     state = request.app.state
-    chunks = audited_export(state.export_readers, state.engine, spec, run)
-    return ExportResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
+    chunks = audited_export(state.export_readers, state.engine, prepared.spec, prepared.run)
+    return ExportResponse(chunks, media_type=MEDIA_TYPES[format], headers=prepared.headers)
 
 
 @router.get(
@@ -155,17 +149,8 @@ async def get_codebook(
 ) -> Codebook | Response:
     """Every column of an export: type, values, item texts, scoring rules, bands, sources."""
     definition = find_questionnaire(registry, questionnaire, version)
-    found = await studies.study_named(session, researcher.organization_id, study) if study else None
-    # The key is not needed to describe the columns; a study's scope still names its designation.
-    scope = studies.scope_of(found, settings.secret_key.get_secret_value())
-    book = codebook(definition, registry.hash(definition), scope, settings.research_min_cell)
-    await record(
-        session,
-        "research.codebook",
-        organization_id=researcher.organization_id,
-        actor_user_id=researcher.id,
-        target=definition.key,
-        details={"format": format, "study": study},
+    book = await requests.describe_columns(
+        session, settings, registry, researcher, definition, study=study, shown_as=format
     )
     if format == "csv":
         return Response(codebook_csv(book), media_type="text/csv; charset=utf-8")
@@ -191,29 +176,16 @@ async def get_aggregates(
     """Counts, means and band distributions per calendar year (or a designated study's month
     or ISO week); cells under k people hidden, fewer than k people in all refused (422)."""
     definition = find_questionnaire(registry, questionnaire, version)
-    found = await studies.study_named(session, researcher.organization_id, study) if study else None
-    scope = studies.scope_of(found, settings.secret_key.get_secret_value())
-    chosen = window(start, end, aggregate_units(period, scope.finer_time))
-    k = settings.research_min_cell
-    periods = await aggregate(
-        session, researcher.organization_id, definition, period=period, window=chosen, min_cell=k
-    )
-    filters = {"period": period, **chosen.labels(), "study": study, "min_cell": k}
-    await record(
+    return await requests.aggregate_periods(
         session,
-        "research.aggregates",
-        organization_id=researcher.organization_id,
-        actor_user_id=researcher.id,
-        target=definition.key,
-        details=filters | {"periods": len(periods)},
-    )
-    return Aggregates(
-        questionnaire_id=definition.id,
-        questionnaire_version=definition.version,
+        settings,
+        researcher,
+        definition,
         period=period,
+        start=start,
+        end=end,
         study=study,
-        min_cell=k,
-        periods=periods,
+        via="api",
     )
 
 

@@ -24,6 +24,14 @@ from app.accounts.models import ADMIN, RESEARCHER, THERAPIST
 from app.config import Settings
 from app.errors import PROBLEM_JSON
 from app.main import create_app
+from tests.security.console_rows import (
+    CONSOLE_ENDS_A_SESSION,
+    CONSOLE_OBJECT_ROWS,
+    CONSOLE_PUBLIC,
+    CONSOLE_ROLE_ROWS,
+    console_refusal_problems,
+    send_console,
+)
 from tests.security.world import INTAKE, KINDS, PRINCIPALS, RESPONDENT, World, build_world
 
 Route = tuple[str, str]
@@ -208,11 +216,14 @@ def names_an_object(path: str) -> bool:
 def test_every_route_has_a_row() -> None:
     routes = app_routes(create_app(Settings(environment="test")))
     rows = set(OBJECT_ROWS) | set(ROLE_ROWS) | PUBLIC | EXEMPT
+    rows |= set(CONSOLE_OBJECT_ROWS) | set(CONSOLE_ROLE_ROWS) | CONSOLE_PUBLIC
     missing = sorted(routes - rows)
     assert not missing, f"routes without a row in the access matrix: {missing}"
     assert not sorted(rows - routes), f"rows for routes the app no longer has: {rows - routes}"
     unrowed = sorted(
-        r for r in routes if names_an_object(r[1]) and r not in OBJECT_ROWS and r not in PUBLIC
+        r
+        for r in routes
+        if names_an_object(r[1]) and r not in OBJECT_ROWS | CONSOLE_OBJECT_ROWS and r not in PUBLIC
     )
     assert not unrowed, f"routes naming an object need an OBJECT_ROWS entry: {unrowed}"
 
@@ -301,4 +312,41 @@ async def test_no_principal_reaches_what_is_not_theirs(
     for route, spec, allowed in rows:
         with subtests.test(msg=f"{' '.join(route)}: let in"):
             failures = await admissions(client, world, route, spec, allowed)
+            assert not failures, json.dumps(failures, indent=1)
+
+
+def console_matrix() -> list[tuple[Route, dict[str, str], dict[str, Any], set[str]]]:
+    """Every console row with the principals it allows; those ending a session come last."""
+    rows = [
+        (route, ids, form, set(allowed))
+        for route, (allowed, ids, form) in CONSOLE_OBJECT_ROWS.items()
+    ]
+    for route, (kinds, form) in CONSOLE_ROLE_ROWS.items():
+        rows.append((route, {}, form, {who for who, kind in KINDS.items() if kind in kinds}))
+    last = {route: place for place, route in enumerate(CONSOLE_ENDS_A_SESSION, start=1)}
+    return sorted(rows, key=lambda entry: last.get(entry[0], 0))
+
+
+async def test_no_principal_reaches_a_console_page_that_is_not_theirs(
+    client: httpx.AsyncClient, app: FastAPI, subtests: pytest.Subtests
+) -> None:
+    """The console's routes against every principal, their token sent as the cookie."""
+    world = await build_world(app, client)
+    settings = app.state.settings
+    rows = console_matrix()
+    for route, ids, form, allowed in rows:
+        with subtests.test(msg=f"{' '.join(route)}: refused"):
+            failures = []
+            for who in [p for p in PRINCIPALS if p not in allowed]:
+                response, shown = await send_console(client, settings, world, who, route, ids, form)
+                wrong = console_refusal_problems(response, world, shown)
+                failures += [f"{who}: {problem}" for problem in wrong]
+            assert not failures, json.dumps(failures, indent=1)
+    for route, ids, form, allowed in rows:
+        with subtests.test(msg=f"{' '.join(route)}: let in"):
+            failures = []
+            for who in [p for p in PRINCIPALS if p in allowed]:
+                response, _ = await send_console(client, settings, world, who, route, ids, form)
+                if not console_refusal_problems(response, world, []):
+                    failures.append(f"{who} (allowed) got {response.status_code}")
             assert not failures, json.dumps(failures, indent=1)

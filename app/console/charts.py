@@ -1,0 +1,122 @@
+"""A scale over time as an SVG chart, drawn on the server: it works without script and prints.
+
+Pure: a trend and its scale in, markup out. Points are joined in order; the scale's bands are
+shaded and named (colour is never the only signal); a point reached by a reliable change is
+drawn as a ring and says so in its tooltip. The same data goes in a table beside the chart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from app.assessments.schemas import TrendRead
+from app.questionnaires.model import Scale
+from app.questionnaires.schemas import localized
+
+WIDTH, HEIGHT = 600, 240
+LEFT, RIGHT, TOP, BOTTOM = 44, 190, 12, 36
+
+
+@dataclass(frozen=True)
+class Plotted:
+    """One point as drawn: where, and what its tooltip says."""
+
+    x: float
+    y: float
+    reliable: bool
+    label: str
+
+
+def y_range(trend: TrendRead, scale: Scale) -> tuple[float, float]:
+    """The score axis: the bands' span, else the scores' (never an empty range)."""
+    if scale.bands:
+        low, high = min(b.min for b in scale.bands), max(b.max for b in scale.bands)
+    else:
+        scores = [p.score for p in trend.points if p.score is not None] or [0.0]
+        low, high = min(scores), max(scores)
+    return (low, high) if high > low else (low, low + 1)
+
+
+def plotted(trend: TrendRead, scale: Scale) -> list[Plotted]:
+    """The scored points in answer order, evenly spaced across the plot."""
+    low, high = y_range(trend, scale)
+    reliable_to = {c.to_assessment_id for c in trend.changes if c.change.reliable}
+    scored = [p for p in trend.points if p.score is not None]
+    span = WIDTH - LEFT - RIGHT
+    step = span / (len(scored) - 1) if len(scored) > 1 else 0
+    points = []
+    for index, point in enumerate(scored):
+        assert point.score is not None  # filtered above
+        x = LEFT + (index * step if len(scored) > 1 else span / 2)
+        y = _y(point.score, low, high)
+        reliable = point.assessment_id in reliable_to
+        label = f"{point.answered_at:%-d %b %Y}: {point.score:g}"
+        if point.band_label:
+            label += f" ({point.band_label})"
+        if reliable:
+            label += ", a reliable change"
+        points.append(Plotted(round(x, 1), round(y, 1), reliable, label))
+    return points
+
+
+def _y(score: float, low: float, high: float) -> float:
+    return TOP + (HEIGHT - TOP - BOTTOM) * (1 - (score - low) / (high - low))
+
+
+def chart_svg(trend: TrendRead, scale: Scale, chart_id: str) -> Markup:
+    """The chart as an <svg> element labelled for screen readers (the table has the data)."""
+    low, high = y_range(trend, scale)
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-title">{escape(trend.title)} over time</title>',
+        f'<desc id="{chart_id}-desc">{len(trend.points)} results; the table beside the chart '
+        "lists each score, band and change.</desc>",
+    ]
+    bands = sorted(scale.bands, key=lambda b: b.min)
+    for index, band in enumerate(bands):
+        # Up to the next band's start, so bands that tile at a step leave no gap between them.
+        upper = bands[index + 1].min if index + 1 < len(bands) else band.max
+        top, bottom = _y(upper, low, high), _y(band.min, low, high)
+        label = localized(band.label, trend.locale, "en")
+        parts.append(
+            f'<rect class="band-{index % 4}" x="{LEFT}" y="{top:.1f}" '
+            f'width="{WIDTH - LEFT - RIGHT}" height="{max(bottom - top, 1):.1f}"/>'
+        )
+        parts.append(
+            f'<text class="band-label" x="{WIDTH - RIGHT + 6}" y="{(top + bottom) / 2 + 4:.1f}">'
+            f"{escape(label)}</text>"
+        )
+    parts.append(
+        f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}"/>'
+        f'<line class="axis" x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
+        f'y2="{HEIGHT - BOTTOM}"/>'
+        f'<text class="axis-label" x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">{high:g}</text>'
+        f'<text class="axis-label" x="{LEFT - 6}" y="{HEIGHT - BOTTOM}" text-anchor="end">'
+        f"{low:g}</text>"
+    )
+    points = plotted(trend, scale)
+    if len(points) > 1:
+        joined = " ".join(f"{p.x},{p.y}" for p in points)
+        parts.append(f'<polyline class="line" points="{joined}"/>')
+    for point in points:
+        kind = "point-reliable" if point.reliable else "point"
+        radius = 7 if point.reliable else 5
+        parts.append(
+            f'<circle class="{kind}" cx="{point.x}" cy="{point.y}" r="{radius}">'
+            f"<title>{escape(point.label)}</title></circle>"
+        )
+    scored = [p for p in trend.points if p.score is not None]
+    if scored:
+        first, last = scored[0].answered_at, scored[-1].answered_at
+        baseline = HEIGHT - BOTTOM + 18
+        parts.append(f'<text class="axis-label" x="{LEFT}" y="{baseline}">{first:%-d %b %Y}</text>')
+        if len(scored) > 1:
+            parts.append(
+                f'<text class="axis-label" x="{WIDTH - RIGHT}" y="{baseline}" '
+                f'text-anchor="end">{last:%-d %b %Y}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above is escaped)

@@ -1,0 +1,108 @@
+"""An admin's pages: the organization's users (add, change role, deactivate)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.accounts import service
+from app.accounts.models import ROLES, User
+from app.accounts.schemas import UserCreate, UserUpdate
+from app.console import submissions
+from app.console.forms import read_form, service_errors, validate
+from app.console.rendering import page
+from app.console.routing import ConsoleRoute
+from app.console.session import ConsoleAdmin
+from app.console.texts import texts
+from app.db import SessionDep
+from app.errors import Conflict, InvalidInput
+from app.web.headers import CONSOLE_HEADERS
+
+router = APIRouter(prefix="/console/admin", route_class=ConsoleRoute, include_in_schema=False)
+USER_LABELS = {"email": "Email", "password": "Password", "role": "Role"}
+ROLE_HELP = {
+    "admin": "manages the organization's users, webhook and audit log; sees every client",
+    "therapist": "adds clients, sends intake links, sees their own clients' results",
+    "researcher": "exports de-identified, consented data and its codebook",
+}
+
+
+async def users_page(
+    request: Request,
+    session: SessionDep,
+    admin: User,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> Response:
+    """The users of the organization and the form to add one."""
+    users = await service.list_users(session, admin.organization_id)
+    return page(
+        request,
+        "console/admin/users.html",
+        admin,
+        422 if errors else 200,
+        title="Users",
+        users=users,
+        roles=ROLES,
+        role_help=ROLE_HELP,
+        values=values or {"role": "therapist"},
+        errors=errors or {},
+        labels=USER_LABELS,
+        nonce=submissions.new_nonce(),
+        notice=notice,
+    )
+
+
+@router.get("/users")
+async def list_users(request: Request, session: SessionDep, admin: ConsoleAdmin) -> Response:
+    """The organization's staff."""
+    notice = {"added": texts()["user_added"], "saved": texts()["user_saved"]}
+    chosen = next((text for key, text in notice.items() if key in request.query_params), None)
+    return await users_page(request, session, admin, notice=chosen)
+
+
+@router.post("/users")
+async def add_user(request: Request, session: SessionDep, admin: ConsoleAdmin) -> Response:
+    """Add a staff member once (the password is never shown back)."""
+    data = await read_form(request)
+    kept = {"email": data.get("email", ""), "role": data.get("role", "")}
+    body, errors = validate(UserCreate, {**kept, "password": data.get("password", "")})
+    if body is None:
+        return await users_page(request, session, admin, kept, errors)
+    nonce = str(data.get(submissions.FIELD, ""))
+    try:
+        await service.create_user(
+            session, admin.organization_id, body.email, body.password, body.role
+        )
+    except (Conflict, InvalidInput) as error:
+        # The email is taken: by this very form's first submit (a double click), or not.
+        if await submissions.earlier(session, admin, nonce):
+            return _redirect("/console/admin/users?added=1")
+        return await users_page(request, session, admin, kept, service_errors(error))
+    await submissions.claim(session, admin, nonce)
+    await submissions.complete(session, nonce, "/console/admin/users")
+    return _redirect("/console/admin/users?added=1")
+
+
+@router.post("/users/{user_id}")
+async def change_user(
+    user_id: uuid.UUID, request: Request, session: SessionDep, admin: ConsoleAdmin
+) -> Response:
+    """Change a user's role or deactivate them (never the last active admin: a 409 page)."""
+    user = await service.organization_user(session, admin.organization_id, user_id)
+    data = await read_form(request)
+    body, errors = validate(
+        UserUpdate, {"role": data.get("role"), "is_active": data.get("is_active") == "yes"}
+    )
+    if body is None:
+        return await users_page(request, session, admin, errors=errors)
+    await service.update_user(session, admin, user, role=body.role, is_active=body.is_active)
+    return _redirect("/console/admin/users?saved=1")
+
+
+def _redirect(target: str) -> RedirectResponse:
+    return RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))

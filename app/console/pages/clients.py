@@ -1,0 +1,246 @@
+"""Clients: the list, add and edit, the client's page, intake links (send once, revoke)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.accounts.models import User
+from app.clinic import invitations, service
+from app.clinic.models import Client
+from app.clinic.schemas import ClientCreate, InvitationCreate
+from app.console import submissions
+from app.console.forms import as_list, read_form, service_errors, validate
+from app.console.lookups import ConsoleClient, ConsoleInvitation
+from app.console.pages.results import results_context
+from app.console.qr import qr_svg
+from app.console.rendering import page
+from app.console.routing import ConsoleRoute
+from app.console.session import ConsoleClinician
+from app.console.texts import texts
+from app.db import SessionDep, utcnow
+from app.errors import InvalidInput
+from app.questionnaires.dependencies import RegistryDep
+from app.questionnaires.registry import Registry
+from app.questionnaires.schemas import localized
+from app.web.headers import CONSOLE_HEADERS
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+CLIENT_LABELS = {"label": "Name or label", "email": "Email"}
+LINK_LABELS = {
+    "questionnaires": "Questionnaires",
+    "expires_in_days": "Days until the link expires",
+}
+
+
+def redirect(target: str) -> RedirectResponse:
+    """303 after a form, so a reload never sends it again."""
+    return RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))
+
+
+def questionnaire_choices(registry: Registry) -> list[tuple[str, str]]:
+    """(id, title) of every questionnaire a link can include, at its latest version."""
+    return [(d.id, localized(d.title, "en", d.default_locale)) for d in registry.latest()]
+
+
+@router.get("/clients")
+async def client_list(
+    request: Request,
+    session: SessionDep,
+    user: ConsoleClinician,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """The clinician's clients, newest first."""
+    found = await service.list_clients(session, user, limit=50, cursor=cursor)
+    return page(request, "console/clients/list.html", user, title="Clients", clients=found)
+
+
+def client_form(
+    request: Request,
+    user: User,
+    client: Client | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    nonce: str,
+) -> Response:
+    """The add or edit form (422 when it shows errors)."""
+    return page(
+        request,
+        "console/clients/form.html",
+        user,
+        422 if errors else 200,
+        title="Edit client" if client else "Add a client",
+        client=client,
+        values=values,
+        errors=errors,
+        labels=CLIENT_LABELS,
+        nonce=nonce,
+    )
+
+
+@router.get("/clients/new")
+async def new_client(request: Request, user: ConsoleClinician) -> Response:
+    """An empty client form."""
+    return client_form(request, user, None, {}, {}, submissions.new_nonce())
+
+
+@router.post("/clients")
+async def create_client(request: Request, session: SessionDep, user: ConsoleClinician) -> Response:
+    """Add a client once (a second submit of the same form goes to the first one's page)."""
+    data = await read_form(request)
+    body, errors = validate(ClientCreate, {"label": data.get("label"), "email": data.get("email")})
+    nonce = str(data.get(submissions.FIELD, ""))
+    if body is None:
+        return client_form(request, user, None, data, errors, nonce)
+    earlier = await submissions.claim(session, user, nonce)
+    if earlier is not None:
+        return redirect(earlier)
+    client = await service.create_client(session, user, body.label, body.email, None)
+    target = f"/console/clients/{client.id}"
+    await submissions.complete(session, nonce, target)
+    return redirect(target + "?added=1")
+
+
+@router.get("/clients/{client_id}/edit")
+async def edit_client(request: Request, client: ConsoleClient, user: ConsoleClinician) -> Response:
+    """The client's form, filled in."""
+    values = {"label": client.label, "email": client.email or ""}
+    return client_form(request, user, client, values, {}, "")
+
+
+@router.post("/clients/{client_id}/edit")
+async def update_client(
+    request: Request, client: ConsoleClient, session: SessionDep, user: ConsoleClinician
+) -> Response:
+    """Save the client's label and email (saving twice is harmless)."""
+    data = await read_form(request)
+    body, errors = validate(ClientCreate, {"label": data.get("label"), "email": data.get("email")})
+    if body is None:
+        return client_form(request, user, client, data, errors, "")
+    await service.update_client(session, client, body.label, body.email)
+    return redirect(f"/console/clients/{client.id}?saved=1")
+
+
+async def client_page(
+    request: Request,
+    session: SessionDep,
+    registry: Registry,
+    user: User,
+    client: Client,
+    *,
+    link_values: dict[str, Any] | None = None,
+    link_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The client's page: details, intake links and the form to send one; results."""
+    now = utcnow()
+    links = await invitations.list_invitations(session, client)
+    context = await results_context(session, registry, user, client)
+    return page(
+        request,
+        "console/clients/page.html",
+        user,
+        status_code,
+        title=client.label,
+        client=client,
+        links=[(i, invitations.invitation_status(i, now)) for i in links],
+        choices=questionnaire_choices(registry),
+        link_values=link_values or {"expires_in_days": "7", "show_feedback": True},
+        errors=link_errors or {},
+        labels=LINK_LABELS,
+        nonce=submissions.new_nonce(),
+        notice=_notice(request),
+        **context,
+    )
+
+
+def _notice(request: Request) -> str | None:
+    """What the last form did, from the redirect's query (?added=1 and so on)."""
+    keys = {"added": "client_added", "saved": "client_saved", "revoked": "link_revoked"}
+    keys["again"] = "link_again"
+    found = next((text for flag, text in keys.items() if request.query_params.get(flag)), None)
+    return texts()[found] if found else None
+
+
+@router.get("/clients/{client_id}")
+async def show_client(
+    request: Request,
+    client: ConsoleClient,
+    session: SessionDep,
+    registry: RegistryDep,
+    user: ConsoleClinician,
+) -> Response:
+    """One client's page."""
+    return await client_page(request, session, registry, user, client)
+
+
+@router.post("/clients/{client_id}/invitations")
+async def send_link(
+    request: Request,
+    client: ConsoleClient,
+    session: SessionDep,
+    registry: RegistryDep,
+    user: ConsoleClinician,
+) -> Response:
+    """Make an intake link and show it this once, as a link to copy and a QR code."""
+    data = await read_form(request)
+    chosen_ids = as_list(data.get("questionnaires"))
+    values = {
+        "questionnaires": chosen_ids,
+        "expires_in_days": data.get("expires_in_days", ""),
+        "show_feedback": data.get("show_feedback") == "yes",
+    }
+    body, errors = validate(InvitationCreate, values)
+    chosen: list[dict[str, Any]] = []
+    if body is not None:
+        try:
+            chosen = invitations.resolve_questionnaires(registry, body.questionnaires)
+        except InvalidInput as error:
+            errors = service_errors(error)
+    if body is None or errors:
+        return await client_page(
+            request,
+            session,
+            registry,
+            user,
+            client,
+            link_values=values,
+            link_errors=errors,
+            status_code=422,
+        )
+    nonce = str(data.get(submissions.FIELD, ""))
+    target = f"/console/clients/{client.id}"
+    if await submissions.claim(session, user, nonce) is not None:
+        return redirect(target + "?again=1")
+    invitation, token = await invitations.create_invitation(
+        session,
+        user,
+        client,
+        chosen,
+        expires_in_days=body.expires_in_days,
+        show_feedback=body.show_feedback,
+    )
+    await submissions.complete(session, nonce, target)
+    url = f"{request.app.state.settings.public_url.rstrip('/')}/intake/{token}"
+    return page(
+        request,
+        "console/clients/link.html",
+        user,
+        201,
+        title="Intake link",
+        client=client,
+        invitation=invitation,
+        url=url,
+        qr=qr_svg(url),
+    )
+
+
+@router.post("/invitations/{invitation_id}/revoke")
+async def revoke_link(
+    invitation: ConsoleInvitation, session: SessionDep, user: ConsoleClinician
+) -> Response:
+    """Revoke an unused link; back to the client's page."""
+    await invitations.revoke_invitation(session, invitation)  # a used one: 409 page
+    return redirect(f"/console/clients/{invitation.client_id}?revoked=1")

@@ -1,0 +1,74 @@
+"""The console's home: a therapist's dashboard; researchers are sent to their own pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from app.accounts.models import RESEARCHER
+from app.audit.service import record
+from app.clinic import overview, results
+from app.console.lookups import ConsoleResult
+from app.console.pages.results import questionnaire_titles
+from app.console.rendering import page
+from app.console.routing import ConsoleRoute
+from app.console.session import ConsoleClinician, ConsoleUser
+from app.db import SessionDep
+from app.questionnaires.dependencies import RegistryDep
+from app.web.headers import CONSOLE_HEADERS
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+ATTENTION_SHOWN = 50
+
+
+def redirect(target: str) -> RedirectResponse:
+    """303 to a console page (after a form, so a reload never sends it again)."""
+    return RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))
+
+
+@router.get("")
+async def dashboard(
+    request: Request, session: SessionDep, registry: RegistryDep, user: ConsoleUser
+) -> Response:
+    """Attention items first, then clients with their latest scores, then pending intakes."""
+    if user.role == RESEARCHER:
+        return redirect("/console/research")
+    attention = await results.attention(
+        session, registry, user, ["en"], limit=ATTENTION_SHOWN, cursor=None
+    )
+    clients = await overview.overview(session, registry, user)
+    shown = sorted(
+        {str(i.client_id) for i in attention.items}
+        | {str(c.client.id) for c in clients if c.latest}
+    )
+    if shown:  # results were shown: the read is audited like the API's
+        await record(
+            session,
+            "result.read",
+            organization_id=user.organization_id,
+            actor_user_id=user.id,
+            target="dashboard",
+            details={"count": len(shown), "client_ids": shown},
+        )
+    return page(
+        request,
+        "console/dashboard.html",
+        user,
+        title="Dashboard",
+        attention=attention.items,
+        more_attention=attention.next_cursor is not None,
+        clients=clients,
+        acknowledged=request.query_params.get("acknowledged") == "1",
+        titles=questionnaire_titles(registry),
+    )
+
+
+@router.post("/results/{result_id}/acknowledge")
+async def acknowledge(
+    result: ConsoleResult, session: SessionDep, user: ConsoleClinician, request: Request
+) -> Response:
+    """Mark a flagged result as seen; back to where the button was."""
+    await results.acknowledge(session, user, result)
+    form = await request.form()
+    back = str(form.get("back") or "")
+    return redirect(back if back.startswith("/console/clients/") else "/console?acknowledged=1")

@@ -1,0 +1,119 @@
+"""Results of a client: clinician summaries, rule traces, feedback, charts; the print view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import User
+from app.assessments.schemas import TrendChange, TrendPoint
+from app.audit.service import record
+from app.clinic import results
+from app.clinic.models import Client
+from app.clinic.schemas import ClientResult
+from app.console.charts import chart_svg
+from app.console.lookups import ConsoleClient
+from app.console.rendering import page
+from app.console.routing import ConsoleRoute
+from app.console.session import ConsoleClinician
+from app.db import SessionDep
+from app.questionnaires.dependencies import RegistryDep
+from app.questionnaires.registry import Registry
+from app.questionnaires.schemas import localized
+
+router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
+RESULTS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One scale's chart and the rows of the table beside it."""
+
+    id: str
+    questionnaire: str
+    title: str
+    svg: Markup
+    rows: list[tuple[TrendPoint, TrendChange | None]]
+    note: str | None
+
+
+async def results_context(
+    session: AsyncSession, registry: Registry, user: User, client: Client
+) -> dict[str, Any]:
+    """What a client's pages show of their results: the latest ones, and a chart per scale."""
+    found = await results.client_results(
+        session, registry, client, ["en"], limit=RESULTS_SHOWN, cursor=None
+    )
+    charts = await _charts(session, registry, client, found.items)
+    if found.items:  # results were shown: audited like the API's reads
+        await record(
+            session,
+            "result.read",
+            organization_id=user.organization_id,
+            actor_user_id=user.id,
+            target=str(client.id),
+            details={"count": len(found.items)},
+        )
+    return {
+        "results": found.items,
+        "more_results": found.next_cursor is not None,
+        "charts": charts,
+        "titles": questionnaire_titles(registry),
+    }
+
+
+def questionnaire_titles(registry: Registry) -> dict[str, str]:
+    """Each questionnaire's title (its latest version's), by id."""
+    return {d.id: localized(d.title, "en", d.default_locale) for d in registry.latest()}
+
+
+async def _charts(
+    session: AsyncSession, registry: Registry, client: Client, items: list[ClientResult]
+) -> list[Chart]:
+    charts = []
+    for questionnaire_id in sorted({item.questionnaire_id for item in items}):
+        definition = registry.get(questionnaire_id)
+        title = localized(definition.title, "en", definition.default_locale)
+        for scale in definition.scales:
+            trend = await results.client_trend(session, client, definition, scale.id, "en")
+            if not trend.points:
+                continue
+            into = {c.to_assessment_id: c for c in trend.changes}
+            chart_id = f"chart-{questionnaire_id}-{scale.id}"
+            notes = {c.change.note for c in trend.changes if c.change.note}
+            charts.append(
+                Chart(
+                    id=chart_id,
+                    questionnaire=title,
+                    title=trend.title,
+                    svg=chart_svg(trend, scale, chart_id),
+                    rows=[(p, into.get(p.assessment_id)) for p in trend.points],
+                    note=next(iter(notes)) if notes else None,
+                )
+            )
+    return charts
+
+
+@router.get("/clients/{client_id}/print")
+async def print_view(
+    request: Request,
+    client: ConsoleClient,
+    session: SessionDep,
+    registry: RegistryDep,
+    user: ConsoleClinician,
+) -> Response:
+    """A clean report of one client for the clinical record (print, or save as PDF)."""
+    context = await results_context(session, registry, user, client)
+    return page(
+        request,
+        "console/clients/print.html",
+        user,
+        title=f"Report: {client.label}",
+        client=client,
+        **context,
+    )

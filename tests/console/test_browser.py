@@ -1,0 +1,256 @@
+"""The console in a real browser (Debian's Chromium under Playwright) over the real server,
+on SQLite and PostgreSQL: the whole path from the first admin to an acknowledged result.
+
+Every console page on the way is audited with axe-core (from npm, see package.json),
+injected by Playwright: 0 violations. Screenshots at phone and desktop sizes are kept in
+test-artifacts/. The staff context bypasses the CSP only so that axe can be injected; the
+client answers in a context that keeps it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from app.config import Settings
+from app.db import create_engine, create_sessionmaker
+from tests.clinic.conftest import FLAGGING, answers
+from tests.conftest import clear_rows
+from tests.intake.test_browser import ARTIFACTS, chromium  # noqa: F401 (a fixture)
+from tests.servers import running_server
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+ADMIN_PASSWORD = "first admin password"
+THERAPIST_PASSWORD = "therapist password 1"
+RESEARCHER_PASSWORD = "researcher password 1"
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[tuple[str, str]]:
+    """The running server, its first admin made with the README's command, and a foreign
+    client (another organization's) whose page must stay out of reach; rows deleted after."""
+    if not AXE.exists():
+        pytest.fail(f"the console's browser tests need {AXE}: run `npm ci` in the repository")
+    env = os.environ | {"ATTUNE_DATABASE_URL": database_url, "ATTUNE_ENVIRONMENT": "test"}
+    command = [sys.executable, "-m", "app.cli", "users", "create", "--email", "boss@clinic.test"]
+    command += ["--role", "admin", "--organization", "Clinic", "--password-stdin"]
+    made = subprocess.run(
+        command, input=ADMIN_PASSWORD + "\n", env=env, capture_output=True, text=True, check=False
+    )
+    assert made.returncode == 0, made.stderr
+
+    async def foreign_client() -> str:
+        from app.accounts import service as accounts
+        from app.clinic import service as clinic
+
+        engine = create_engine(Settings(database_url=database_url))
+        try:
+            async with create_sessionmaker(engine).begin() as session:
+                other = await accounts.create_organization(session, "Elsewhere")
+                them = await accounts.create_user(
+                    session, other.id, "them@elsewhere.test", THERAPIST_PASSWORD, "therapist"
+                )
+                client = await clinic.create_client(session, them, "Foreign client", None, None)
+                return str(client.id)
+        finally:
+            await engine.dispose()
+
+    async def teardown() -> None:
+        engine = create_engine(Settings(database_url=database_url))
+        try:
+            await clear_rows(engine)
+        finally:
+            await engine.dispose()
+
+    with running_server(database_url) as base:
+        foreign = asyncio.run(foreign_client())
+        try:
+            yield base, foreign
+        finally:
+            asyncio.run(teardown())
+
+
+def audit(page: Page, name: str) -> None:
+    """axe-core on the page as it is: no violation of any rule."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate("async () => (await axe.run(document)).violations")
+    summary = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in found]
+    assert not found, f"{name}: {json.dumps(summary, indent=1)}"
+
+
+def shoot(page: Page, name: str) -> None:
+    """Screenshots of the whole page at phone and desktop sizes."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(size)
+        page.screenshot(path=str(ARTIFACTS / f"console-{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def sign_in(page: Page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/console")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/console")
+
+
+def test_from_the_first_admin_to_an_acknowledged_result(
+    server: tuple[str, str],
+    chromium: Browser,  # noqa: F811 (the imported fixture)
+) -> None:
+    base, foreign = server
+    staff = chromium.new_context(viewport=DESKTOP, bypass_csp=True)
+    page = staff.new_page()
+
+    page.goto(f"{base}/")
+    audit(page, "home")
+    page.goto(f"{base}/console")
+    assert "/console/sign-in" in page.url
+    audit(page, "sign-in")
+
+    # The first admin adds a therapist.
+    sign_in(page, base, "boss@clinic.test", ADMIN_PASSWORD)
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Email").fill("sam@clinic.test")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Add the user").click()
+    assert page.get_by_role("alert").is_visible()
+    audit(page, "users with an error")
+    page.get_by_label("Password").fill(THERAPIST_PASSWORD)
+    page.get_by_label("Role", exact=True).select_option("therapist")
+    page.get_by_role("button", name="Add the user").click()
+    assert "The user was added" in page.inner_text("main")
+    page.get_by_label("Email").fill("ria@clinic.test")
+    page.get_by_label("Password").fill(RESEARCHER_PASSWORD)
+    page.get_by_label("Role", exact=True).select_option("researcher")
+    page.get_by_role("button", name="Add the user").click()
+    audit(page, "users")
+    page.get_by_role("link", name="Webhook").click()
+    audit(page, "webhook")
+    page.get_by_role("link", name="Audit log").click()
+    audit(page, "audit log")
+    page.get_by_role("button", name="Sign out").click()
+    assert "You are signed out" in page.inner_text("main")
+
+    # The therapist adds a client and sends a link.
+    sign_in(page, base, "sam@clinic.test", THERAPIST_PASSWORD)
+    audit(page, "empty dashboard")
+    page.get_by_role("link", name="Password").click()
+    audit(page, "password")
+    page.goto(f"{base}/console")
+    page.get_by_role("link", name="Add a client").first.click()
+    audit(page, "client form")
+    page.get_by_label("Name or label").fill("Robin (Mondays)")
+    page.get_by_role("button", name="Add the client").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Robin (Mondays)"
+    page.get_by_label("Days until the link expires").fill("40")
+    page.get_by_role("button", name="Make the link").click()
+    assert page.get_by_role("alert").is_visible()  # no questionnaire, 40 days
+    audit(page, "client page with errors")
+    page.get_by_label("Window of tolerance", exact=False).check()
+    page.get_by_label("Days until the link expires").fill("7")
+    page.get_by_role("button", name="Make the link").click()
+    link = page.locator("#intake-url").inner_text()
+    assert page.locator(".qr svg").is_visible()
+    assert page.get_by_role("button", name="Copy the link").is_visible()  # script enhanced
+    audit(page, "link shown once")
+    intake_path = "/intake/" + link.split("/intake/")[1]
+
+    # The client answers part, saves, and the therapist sees the progress.
+    client_context = chromium.new_context(viewport=PHONE)
+    client = client_context.new_page()
+    client.goto(base + intake_path)
+    definition_answers = answers(_definition(), FLAGGING)
+    items = list(definition_answers.items())
+    for item, value in items[:5]:
+        client.locator(f"label[for='answer-{item}-{value}']").click()
+    client.get_by_role("button", name="Save and finish later").click()
+    client.wait_for_url("**saved=1")
+    page.goto(f"{base}/console")
+    assert f"5 of {len(items)} answered" in page.inner_text("main")
+
+    for item, value in items[5:]:
+        client.locator(f"label[for='answer-{item}-{value}']").click()
+    client.get_by_role("button", name="Send my answers").click()
+    client.wait_for_load_state()
+    assert client.get_by_role("heading", level=1).inner_text() == "What your answers suggest"
+    client_context.close()
+
+    # The therapist sees the attention item, the result and its charts, and the print view.
+    page.goto(f"{base}/console")
+    attention = page.locator(".alert-item")
+    assert "Robin (Mondays)" in attention.inner_text()
+    assert "High activation with little settling" in attention.inner_text()
+    audit(page, "dashboard")
+    shoot(page, "dashboard")
+    page.get_by_role("link", name="Robin (Mondays)").first.click()
+    assert page.locator("svg.chart").count() == 4
+    page.get_by_text("How it was scored (the rule trace)").click()
+    audit(page, "client page with results")
+    shoot(page, "client")
+    page.get_by_role("link", name="Print view").click()
+    audit(page, "print view")
+    page.emulate_media(media="print")
+    shoot(page, "print")
+    page.emulate_media(media="screen")
+
+    page.goto(f"{base}/console")
+    page.locator(".alert-item").get_by_role("button", name="Mark as seen").click()
+    assert "Needs your attention (0)" in page.inner_text("main")
+
+    # Refused: another organization's client, and a form post without its CSRF token.
+    response = page.goto(f"{base}/console/clients/{foreign}")
+    assert response is not None
+    assert response.status == 404
+    assert "Foreign client" not in page.inner_text("main")
+    audit(page, "not found")
+    forged = page.request.post(
+        f"{base}/console/clients",
+        form={"label": "Forged", "form_nonce": uuid.uuid4().hex},
+        headers={"Origin": base},
+    )
+    assert forged.status == 403
+    assert "Request refused" in forged.text()
+    page.goto(f"{base}/console")
+    page.get_by_role("button", name="Sign out").click()
+
+    # A researcher downloads an export and its codebook (the client gave no consent: a
+    # header row only), and reads the aggregates.
+    page.goto(f"{base}/console")
+    page.get_by_label("Email").fill("ria@clinic.test")
+    page.get_by_label("Password").fill(RESEARCHER_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/console/research")
+    audit(page, "research")
+    with page.expect_download() as exported:
+        page.get_by_role("button", name="Download the export").click()
+    assert exported.value.suggested_filename.endswith(".csv")
+    header = Path(exported.value.path()).read_text().splitlines()
+    assert header[0].startswith("person_key,assessment_key")
+    page.get_by_role("button", name="Show the codebook").click()
+    audit(page, "codebook")
+    with page.expect_download() as book:
+        page.get_by_role("link", name="Download as CSV").click()
+    assert "person_key" in Path(book.value.path()).read_text()
+    page.goto(f"{base}/console/research")
+    page.get_by_role("button", name="Show the aggregates").click()
+    audit(page, "aggregates")
+    staff.close()
+
+
+def _definition():  # type: ignore[no-untyped-def]
+    from app.questionnaires.registry import Registry
+
+    return Registry.load().get("window-of-tolerance")
