@@ -51,7 +51,8 @@ def validate(model: type[ModelT], data: dict[str, Any]) -> tuple[ModelT | None, 
         if name in data and not (data[name] == "" and not info.is_required())
     }
     try:
-        return model.model_validate(fields), {}
+        # Lax, unlike the API's JSON bodies: every value of an HTML form arrives as text.
+        return model.model_validate(fields, strict=False), {}
     except ValidationError as error:
         errors: dict[str, str] = {}
         for problem in error.errors():

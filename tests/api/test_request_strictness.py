@@ -67,7 +67,7 @@ async def test_an_empty_login_field_is_the_422_the_schema_declares(
     assert response.status_code == 422
     assert [e["pointer"] for e in response.json()["errors"]] == [f"#/{empty}"]
     schema = (await client.get("/openapi.json")).json()
-    form_schema = schema["components"]["schemas"]["Body_login"]
+    form_schema = schema["components"]["schemas"]["StaffLogin"]
     assert form_schema["properties"][empty]["minLength"] == 1
 
 

@@ -192,7 +192,7 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     page.goto(f"{base}/console")
     attention = page.locator(".alert-item")
     assert "Robin (Mondays)" in attention.inner_text()
-    assert "High activation with little settling" in attention.inner_text()
+    assert "Outside the window with little settling" in attention.inner_text()
     audit(page, "dashboard")
     shoot(page, "dashboard")
     page.get_by_role("link", name="Robin (Mondays)").first.click()
@@ -226,19 +226,17 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     page.goto(f"{base}/console")
     page.get_by_role("button", name="Sign out").click()
 
-    # A researcher downloads an export and its codebook (the client gave no consent: a
-    # header row only), and reads the aggregates.
+    # A researcher asks for an export (the client gave no consent: fewer than k people, so
+    # the form says why and nothing downloads), reads the codebook and the aggregates.
     page.goto(f"{base}/console")
     page.get_by_label("Email").fill("ria@clinic.test")
     page.get_by_label("Password").fill(RESEARCHER_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/console/research")
     audit(page, "research")
-    with page.expect_download() as exported:
-        page.get_by_role("button", name="Download the export").click()
-    assert exported.value.suggested_filename.endswith(".csv")
-    header = Path(exported.value.path()).read_text().splitlines()
-    assert header[0].startswith("person_key,assessment_key")
+    page.get_by_role("button", name="Download the export").click()
+    assert "fewer than 11 people" in page.get_by_role("alert").inner_text()
+    audit(page, "research export refused")
     page.get_by_role("button", name="Show the codebook").click()
     audit(page, "codebook")
     with page.expect_download() as book:

@@ -57,7 +57,7 @@ async def test_the_dashboard_shows_attention_scores_change_and_pending_links(
     assert page.status_code == 200
     html = page.text
     assert html.index("Needs your attention (1)") < html.index("Your clients (1)")
-    assert "High activation with little settling" in html
+    assert "Outside the window with little settling" in html
     assert "Client 000" in html
     assert "Not yours" not in html
     assert "Revved up (above the window)" in html

@@ -23,9 +23,11 @@ async def test_a_researcher_downloads_an_export_and_reads_codebook_and_aggregate
 ) -> None:
     clinic = await new_clinic(app)
     await new_user(app, "ria@clinic.test", "researcher", clinic.organization_id)
-    for month in (1, 2):
+    # As many people as the population floor asks (k = ATTUNE_RESEARCH_MIN_CELL).
+    people = app.state.settings.research_min_cell
+    for n in range(people):
         person = await new_person(app, clinic)
-        await add_assessment(app, person, at(2025, month, 3), clinic=clinic)
+        await add_assessment(app, person, at(2025, 1 + n % 2, 3), clinic=clinic)
     await sign_in(client, "ria@clinic.test")
     home = await client.get("/console")
     assert home.status_code == 303
@@ -36,7 +38,7 @@ async def test_a_researcher_downloads_an_export_and_reads_codebook_and_aggregate
     assert exported.status_code == 200
     assert "attachment" in exported.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(exported.text)))
-    assert len(rows) == 2
+    assert len(rows) == people
     assert "item_left_out" in rows[0]
     assert not [m for m in clinic.markers | clinic.raw_ids if m in exported.text]
 
@@ -47,9 +49,10 @@ async def test_a_researcher_downloads_an_export_and_reads_codebook_and_aggregate
     assert book_csv.headers["content-type"].startswith("text/csv")
     assert "person_key" in book_csv.text
 
-    aggregates = await client.get(f"/console/research/aggregates?{QUERY}&period=month")
+    aggregates = await client.get(f"/console/research/aggregates?{QUERY}&period=year")
     assert aggregates.status_code == 200
-    assert "hidden (fewer than 11 people)" in aggregates.text  # one person a month
+    # One row for the year: its 11 people, each with one assessment.
+    assert '<th scope="row">2025</th>\n    <td>11</td><td>11</td>' in aggregates.text
 
     async with app.state.sessionmaker() as session:
         actions = (await session.execute(select(AuditEvent.action))).scalars().all()

@@ -23,7 +23,7 @@ async def test_the_client_page_shows_results_charts_and_the_print_view(
     assert html.count('class="chart"') == 4  # one per scale of window-of-tolerance
     assert "Revved up (above the window): each result" in html
     assert "Flagged:" in html
-    assert "High activation with little settling" in html
+    assert "Outside the window with little settling" in html
     assert "How it was scored (the rule trace)" in html
     assert "<details" in html
     assert "The feedback the client is shown" in html
