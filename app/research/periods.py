@@ -31,7 +31,6 @@ _FINER = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ].*)?|\d{4}-W\d{2}-\d")  # a day or
 class Period:
     """One calendar year, month or ISO week: [start, end) in UTC, and its label."""
 
-    unit: str
     label: str
     start: datetime
     end: datetime
@@ -143,19 +142,19 @@ def _period(unit: str, year: int, number: int = 1) -> Period | None:
 def _year(year: int) -> Period:
     start = datetime(year, 1, 1, tzinfo=UTC)
     end = datetime(year + 1, 1, 1, tzinfo=UTC) if year < 9999 else datetime.max.replace(tzinfo=UTC)
-    return Period(YEAR, f"{year:04d}", start, end)
+    return Period(f"{year:04d}", start, end)
 
 
 def _month(year: int, month: int) -> Period:
     start = datetime(year, month, 1, tzinfo=UTC)
     end = _year(year).end if month == 12 else datetime(year, month + 1, 1, tzinfo=UTC)
-    return Period(MONTH, f"{year:04d}-{month:02d}", start, end)
+    return Period(f"{year:04d}-{month:02d}", start, end)
 
 
 def _week(year: int, week: int) -> Period:
     monday = date.fromisocalendar(year, week, 1)
     start = datetime(monday.year, monday.month, monday.day, tzinfo=UTC)
-    return Period(WEEK, f"{year:04d}-W{week:02d}", start, start + timedelta(days=7))
+    return Period(f"{year:04d}-W{week:02d}", start, start + timedelta(days=7))
 
 
 def aggregate_units(period: str, finer_time: str | None) -> list[str]:

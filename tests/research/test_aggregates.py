@@ -50,8 +50,10 @@ async def aggregates(
 
 
 def bands(period: dict[str, Any], scale: int = 0) -> dict[str, int | None]:
-    """A period's band counts of one scale, by band (None: suppressed)."""
-    return {b["band"]: b["assessments"] for b in period["scales"][scale]["bands"]}
+    """A period's band counts of one scale, by band (None: suppressed, and marked so)."""
+    cells = period["scales"][scale]["bands"]
+    assert all(b["suppressed"] is (b["assessments"] is None) for b in cells), cells
+    return {b["band"]: b["assessments"] for b in cells}
 
 
 async def designated(client: httpx.AsyncClient, clinic: Clinic, unit: str) -> str:
@@ -77,7 +79,7 @@ async def test_fewer_than_k_people_in_all_is_refused_and_k_is_enough(
     problem = refused.json()
     assert problem["type"] == "urn:attune:problem:too-few-people"
     assert problem["min_people"] == K
-    assert f"fewer than {K} people" in problem["detail"]
+    assert problem["detail"].startswith(f"This set of aggregates would describe fewer than {K}")
     assert str(K - 1) not in problem["detail"]  # the count under k is itself a small cell
     await many_people(app, clinic, 1, when=at(2024, 9, 1))
     [period] = await aggregates(client, clinic)
@@ -131,14 +133,15 @@ async def test_every_scale_of_a_questionnaire_is_aggregated_on_its_own(
     clinic = await new_clinic(app)
     await many_people(app, clinic, K, questionnaire=DJG, answers=ALL_YES, when=at(2024, 2, 1))
     await many_people(app, clinic, K + 1, questionnaire=DJG, answers=ALL_NO, when=at(2024, 2, 2))
-    twice = await new_person(app, clinic)  # one person, two assessments
-    await add_assessment(app, twice, at(2024, 4, 1), ALL_NO, questionnaire=DJG)
-    await add_assessment(app, twice, at(2024, 5, 1), ALL_NO, questionnaire=DJG)
+    often = await new_person(app, clinic)  # one person, three assessments
+    for month in (4, 5, 6):
+        await add_assessment(app, often, at(2024, month, 1), ALL_NO, questionnaire=DJG)
     [period] = await aggregates(client, clinic, questionnaire=DJG)
-    people, assessments = 2 * K + 2, 2 * K + 3
+    people, assessments = 2 * K + 2, 2 * K + 4
     assert (period["people"], period["assessments"]) == (people, assessments)
     means = {s["id"]: s["mean"] for s in period["scales"]}
-    no = K + 3  # assessments answered "no" to all
+    assert means["emotional"] == 1.27  # 33 / 26, to two decimals
+    no = K + 4  # assessments answered "no" to all
     assert means == {
         "emotional": round(3 * K / assessments, 2),  # per assessment, not per person
         "social": round(3 * no / assessments, 2),
@@ -238,7 +241,7 @@ async def test_months_only_for_a_study_designated_for_months_and_whole_ones(
     march_only = await aggregates(
         client, clinic, period="month", study=study, **{"from": "2024-03", "to": "2024-03"}
     )
-    assert [p["period"] for p in march_only] == ["2024-03"]
+    assert [(p["period"], p["people"]) for p in march_only] == [("2024-03", 2 * K + 3)]
     for value in ("2024-03-01", "2024-W09"):  # a day; a week is not whole months
         bad = await client.get(
             "/v1/research/aggregates",
@@ -267,7 +270,7 @@ async def test_iso_weeks_for_a_study_designated_for_weeks(
     one = await aggregates(
         client, clinic, period="week", study=study, **{"from": "2025-W01", "to": "2025-W01"}
     )
-    assert [p["period"] for p in one] == ["2025-W01"]
+    assert [(p["period"], p["people"]) for p in one] == [("2025-W01", 2 * K + 3)]
     query = {"questionnaire": LONELINESS, "period": "week", "study": study, "from": "2025"}
     year = await client.get("/v1/research/aggregates", params=query, headers=clinic.researcher)
     assert year.status_code == 422  # a calendar year is not whole ISO weeks
@@ -292,6 +295,8 @@ async def test_iso_weeks_for_a_study_designated_for_weeks(
         ([(6, 6), (6, 6), (20, 20)], {0, 1}),  # two small cells that together reach k
         ([(6, 6), (5, 5), (20, 20)], {0, 1}),  # exactly k together is enough
         ([(3, 3), (4, 4), (20, 20)], {0, 1, 2}),  # 3 + 4 = total - 20 would still be small
+        ([(3, 3), (4, 4)], {0, 1}),  # all hidden: nothing left to hide
+        ([(2, 2)], {0}),
         ([(1, 1), (10, 10), (30, 30)], {0, 1}),  # one person is a small cell
         ([(11, 11), (10, 10), (10, 10)], {1, 2}),  # k people is not small; k - 1 is
         ([(5, 5), (5, 5), (5, 5)], {0, 1, 2}),  # ties: every cell, lowest index first

@@ -82,6 +82,11 @@ async def test_an_export_of_fewer_than_k_people_is_refused(
     assert refused.status_code == 422
     assert refused.json()["type"] == "urn:attune:problem:too-few-people"
     assert refused.json()["min_people"] == K
+    assert refused.json()["detail"] == (
+        f"This export would describe fewer than {K} people (ATTUNE_RESEARCH_MIN_CELL), few "
+        "enough to single someone out, so it is refused. Widen the period, choose another "
+        "version, or wait until more people have consented."
+    )
     await many_people(app, clinic, 1, when=at(2025, 2, 1), answers=NOT_LONELY)
     allowed = await client.get("/v1/research/export", params=query, headers=clinic.researcher)
     assert allowed.status_code == 200
