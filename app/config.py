@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         5.0, ge=0, description="How often due webhook events and emails are sent; 0 stops it."
     )
     webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
+    reminder_quiet_start_hour: int = Field(
+        21, ge=0, le=23, description="Reminders wait from this hour (organization's zone)…"
+    )
+    reminder_quiet_end_hour: int = Field(
+        8, ge=0, le=23, description="…until this hour; equal to the start: no quiet hours."
+    )
     log_level: str = "INFO"
     research_min_cell: int = Field(
         11,

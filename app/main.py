@@ -39,6 +39,8 @@ from app.ratelimit import FailureLimiter
 from app.research.readers import ExportReaders
 from app.research.router import router as research_router
 from app.respondents.router import router as respondents_router
+from app.schedules.router import router as schedules_router
+from app.schedules.tick import start_ticker, stop_ticker
 from app.security_headers import SecurityHeaders
 
 logger = logging.getLogger("attune")
@@ -73,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.export_readers = ExportReaders(settings)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
         use_pool(HashPool(settings.password_hash_workers, settings.password_hash_queue))
-        worker = None
+        worker = ticker = None
         http = httpx.AsyncClient(follow_redirects=False)
         app.state.outbox_channels = {
             "webhook": WebhookChannel(app.state.sessionmaker, http, settings),
@@ -82,8 +84,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await _record_definitions(app)
             worker = start_worker(app.state.sessionmaker, app.state.outbox_channels, settings)
+            ticker = start_ticker(app.state.sessionmaker, settings)
             yield
         finally:
+            await stop_ticker(ticker)
             await stop_worker(worker)
             await http.aclose()
             app.state.limiter.close()
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assessments_router,
         accounts_router,
         clinic_router,
+        schedules_router,
         intake_router,
         mail_router,
         research_router,

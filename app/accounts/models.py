@@ -25,6 +25,8 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     #: Where completed intakes are announced (ids and flags only), signed with the secret.
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
+    #: IANA name: schedules, quiet hours and dates shown to people are in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 
 class User(UUIDPrimaryKey, Timestamps, Base):
