@@ -25,8 +25,8 @@ async def reminding(
 ) -> tuple[dict[str, str], dict[str, object]]:
     """A therapist and a client with a schedule that reminds after 2 days, at most twice."""
     staff, _, _ = await new_staff(app, "therapist")
-    person = await add_client(client, staff, email=email) if email else await add_client(
-        client, staff
+    person = (
+        await add_client(client, staff, email=email) if email else await add_client(client, staff)
     )
     fields = {"starts_at": iso(morning()), "count": 2, "remind_after_days": 2, "max_reminders": 2}
     made = await schedule(client, staff, person["id"], **(fields | body))
@@ -169,9 +169,7 @@ async def test_a_single_invitation_can_be_reminded_and_a_resend_updates_the_link
         headers=staff,
     )
     assert created.status_code == 201, created.text
-    sent = await client.post(
-        f"/v1/invitations/{created.json()['id']}/send", json={}, headers=staff
-    )
+    sent = await client.post(f"/v1/invitations/{created.json()['id']}/send", json={}, headers=staff)
     assert sent.status_code == 200, sent.text
     async with mailing_app.state.sessionmaker() as session:
         plan = (await session.execute(select(ReminderPlan))).scalar_one()

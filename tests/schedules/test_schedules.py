@@ -80,7 +80,8 @@ async def test_a_two_weekly_check_in_is_emailed_once_per_occurrence(
     first = shown["occurrences"][-1]
     assert first["due_at"] == iso(start).replace("+00:00", "Z")
     assert first["due_local"] == local_time(start, "en", "Europe/Madrid")
-    assert first["emailed"] is True and first["url"] is None
+    assert first["emailed"] is True
+    assert first["url"] is None
     assert shown["next_due_at"] is None
 
 
