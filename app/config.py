@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = Field(5.0, gt=0)
     outbox_poll_seconds: float = Field(
-        5.0, ge=0, description="How often due events and emails are sent and schedules ticked; 0: never."
+        5.0, ge=0, description="How often due events and emails are sent, schedules ticked; 0: off."
     )
     webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
     reminder_quiet_start_hour: int = Field(
