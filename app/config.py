@@ -138,7 +138,7 @@ class Settings(BaseSettings):
     )
     webhook_timeout_seconds: float = Field(5.0, gt=0)
     outbox_poll_seconds: float = Field(
-        5.0, ge=0, description="How often due webhook events and emails are sent; 0 stops it."
+        5.0, ge=0, description="How often due events and emails are sent, schedules ticked; 0: off."
     )
     webhook_max_attempts: int = Field(8, ge=1, description="Tries before an event is failed.")
     webhook_allow_local: bool = Field(
@@ -151,6 +151,12 @@ class Settings(BaseSettings):
     )
     audit_retention_days: int = Field(
         2190, ge=1, description="Audit rows are deleted after this (6 years by default)."
+    )
+    reminder_quiet_start_hour: int = Field(
+        21, ge=0, le=23, description="Reminders wait from this hour (organization's zone)…"
+    )
+    reminder_quiet_end_hour: int = Field(
+        8, ge=0, le=23, description="…until this hour; equal to the start: no quiet hours."
     )
     log_level: str = "INFO"
     research_min_cell: int = Field(

@@ -40,6 +40,8 @@ from app.research.readers import ExportReaders
 from app.research.router import router as research_router
 from app.respondents.dependencies import INTAKE_TOKEN_ROUTES
 from app.respondents.router import router as respondents_router
+from app.schedules.router import router as schedules_router
+from app.schedules.tick import start_ticker, stop_ticker
 from app.security_headers import SecurityHeaders
 
 logger = logging.getLogger("attune")
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.export_readers = ExportReaders(settings)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
         use_pool(HashPool(settings.password_hash_workers, settings.password_hash_queue))
-        worker = None
+        worker = ticker = None
         http = webhook_client(settings)
         app.state.outbox_channels = {
             "webhook": WebhookChannel(app.state.sessionmaker, http, settings),
@@ -87,8 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             await _record_definitions(app)
             worker = start_worker(app.state.sessionmaker, app.state.outbox_channels, settings)
+            ticker = start_ticker(app.state.sessionmaker, settings)
             yield
         finally:
+            await stop_ticker(ticker)
             await stop_worker(worker)
             await http.aclose()
             app.state.limiter.close()
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assessments_router,
         accounts_router,
         clinic_router,
+        schedules_router,
         intake_router,
         mail_router,
         research_router,

@@ -10,6 +10,7 @@ from app.outbox.models import OutboxAttempt, OutboxMessage
 from app.questionnaires.models import StoredDefinition
 from app.research.models import Study
 from app.respondents.models import Respondent, RespondentToken
+from app.schedules.models import Occurrence, ReminderPlan, Schedule
 
 metadata = Base.metadata
 
@@ -19,12 +20,15 @@ __all__ = [
     "Client",
     "FormSubmission",
     "Invitation",
+    "Occurrence",
     "Organization",
     "OutboxAttempt",
     "OutboxMessage",
+    "ReminderPlan",
     "Respondent",
     "RespondentToken",
     "Result",
+    "Schedule",
     "StoredDefinition",
     "Study",
     "User",

@@ -30,6 +30,8 @@ class Organization(UUIDPrimaryKey, Timestamps, Base):
     support_country: Mapped[str | None] = mapped_column(String(2))
     #: the organization's own crisis lines, shown first: [{name, description, phone, url}].
     support_lines: Mapped[list[dict[str, Any]] | None]
+    #: IANA name: schedules, quiet hours and dates shown to people are in this zone.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 
 class User(UUIDPrimaryKey, Timestamps, Base):

@@ -40,6 +40,7 @@ from app.i18n import negotiate_locale
 from app.problems import problems
 from app.questionnaires.dependencies import RegistryDep, WantedLocales, find_questionnaire
 from app.questionnaires.model import SLUG
+from app.schedules import reminders
 
 router = APIRouter(prefix="/v1", tags=["clinic"])
 
@@ -120,6 +121,17 @@ async def create_invitation(
     url = invitations.link_of(settings, token)
     if body.send_email:
         await emails.email_invitation(session, settings, client, invitation, url, body.language)
+    if body.remind_after_days is not None:
+        emails.check_can_email(settings, client, "#/remind_after_days")
+        await reminders.plan_reminders(
+            session,
+            settings,
+            invitation,
+            url,
+            language=body.language,
+            after_days=body.remind_after_days,
+            max_reminders=body.max_reminders,
+        )
     return await _created(session, invitation, url, token)
 
 
@@ -135,6 +147,7 @@ async def send_invitation(
     emails.check_can_email(settings, client, "#/send_email")
     token = await emails.new_link(session, invitation)
     url = invitations.link_of(settings, token)
+    await reminders.replace_link(session, settings, invitation, url)
     await emails.email_invitation(session, settings, client, invitation, url, body.language)
     return await _created(session, invitation, url, token)
 

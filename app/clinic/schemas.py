@@ -76,6 +76,15 @@ class InvitationCreate(Schema):
         "once here); 422 when the client has no address or asked for no emails.",
     )
     language: EmailLanguage = Field("en", description="The email's language.")
+    remind_after_days: int | None = Field(
+        None,
+        ge=1,
+        le=30,
+        description="Email a reminder if it is not completed after this many days, then "
+        "again every as many days (never at night in the organization's time zone); 422 when "
+        "the client cannot be emailed.",
+    )
+    max_reminders: int = Field(2, ge=1, le=5, description="At most this many reminders.")
 
 
 class InvitationSend(Schema):

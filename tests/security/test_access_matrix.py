@@ -63,6 +63,7 @@ def row(*allowed: str, **kwargs: Any) -> Row:
 
 OWN = {"assessment_id": "own_assessment"}
 CLIENT = {"client_id": "client"}
+SCHEDULE = {"schedule_id": "schedule"}
 TREND = "?questionnaire=window-of-tolerance&scale=hyperarousal"
 OFFLINE = {
     "id": "0f8f7c52-8a8e-4c38-9a39-1df37c6a4a30",
@@ -117,6 +118,25 @@ OBJECT_ROWS: dict[Route, tuple[Row, ...]] = {
     ("POST", "/v1/invitations/{invitation_id}/revoke"): (
         row("therapist_a", "admin_a", ids={"invitation_id": "invitation"}),
     ),
+    ("POST", "/v1/clients/{client_id}/schedules"): (
+        row(
+            "therapist_a",
+            "admin_a",
+            ids=CLIENT,
+            body={
+                "questionnaires": ["connection"],
+                "every": 1,
+                "starts_at": "2030-01-01T09:00:00Z",
+                "count": 2,
+            },
+        ),
+    ),
+    ("GET", "/v1/clients/{client_id}/schedules"): (row("therapist_a", "admin_a", ids=CLIENT),),
+    ("GET", "/v1/clients/{client_id}/missed"): (row("therapist_a", "admin_a", ids=CLIENT),),
+    ("GET", "/v1/schedules/{schedule_id}"): (row("therapist_a", "admin_a", ids=SCHEDULE),),
+    ("POST", "/v1/schedules/{schedule_id}/pause"): (row("therapist_a", "admin_a", ids=SCHEDULE),),
+    ("POST", "/v1/schedules/{schedule_id}/resume"): (row("therapist_a", "admin_a", ids=SCHEDULE),),
+    ("POST", "/v1/schedules/{schedule_id}/stop"): (row("therapist_a", "admin_a", ids=SCHEDULE),),
     ("POST", "/v1/results/{result_id}/acknowledge"): (
         row("therapist_a", "admin_a", ids={"result_id": "result"}),
     ),
@@ -149,6 +169,8 @@ ROLE_ROWS: dict[Route, Row] = {
     ("GET", "/v1/clients"): Row(CLINIC),
     ("GET", "/v1/attention"): Row(CLINIC),
     ("PUT", "/v1/organization/webhook"): row(ADMIN, body={"url": "https://clinic.example/hook"}),
+    ("GET", "/v1/organization/time-zone"): Row(CLINIC),
+    ("PUT", "/v1/organization/time-zone"): row(ADMIN, body={"time_zone": "Europe/Madrid"}),
     ("DELETE", "/v1/organization/webhook"): row(ADMIN),
     ("GET", "/v1/organization/webhook/deliveries"): row(ADMIN),
     ("GET", "/v1/organization/support"): row(ADMIN),
@@ -165,6 +187,7 @@ ROLE_ROWS: dict[Route, Row] = {
 ENDS_A_CREDENTIAL: list[Route] = [
     ("POST", "/v1/invitations/{invitation_id}/send"),  # a new link: the old token stops
     ("POST", "/v1/invitations/{invitation_id}/revoke"),
+    ("POST", "/v1/schedules/{schedule_id}/stop"),  # stopped for good: resume is then 409
     ("DELETE", "/v1/me"),
     ("DELETE", "/v1/clients/{client_id}"),  # erases the client, its invitation and results
     ("POST", "/v1/auth/logout"),

@@ -107,6 +107,18 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient) -> World:
         )
     )
     h["intake_a"] = bearer(invitation["token"])
+    checkin = await _created(
+        await client.post(
+            f"/v1/clients/{patient['id']}/schedules",
+            json={
+                "questionnaires": ["three-item-loneliness"],
+                "every": 2,
+                "starts_at": "2030-01-01T09:00:00Z",
+                "count": 3,
+            },
+            headers=h["therapist_a"],
+        )
+    )
     flagged_assessment, result = await submit_for(app, patient["id"], FLAGGING)
     intake_assessment = await _created(
         await client.post(
@@ -139,6 +151,7 @@ async def build_world(app: FastAPI, client: httpx.AsyncClient) -> World:
         client=patient["id"],
         client_respondent=str(await _respondent_of(app, patient["id"])),
         invitation=invitation["id"],
+        schedule=checkin["id"],
         result=result,
         flagged_assessment=flagged_assessment,
         intake_assessment=intake_assessment["id"],
