@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.pages import router as reset_pages_router
 from app.accounts.passwords import HashPool, use_pool
 from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         respondents_router,
         assessments_router,
         accounts_router,
+        reset_pages_router,
         clinic_router,
         intake_router,
         mail_router,

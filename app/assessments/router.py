@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from app.accounts.attention import notify_flagged
 from app.assessments import history, service
 from app.assessments.dependencies import OwnedAssessment
 from app.assessments.models import SUBMITTED, Assessment
@@ -126,6 +127,7 @@ async def save_answers(
 )
 async def submit_assessment(
     assessment: OwnedAssessment,
+    request: Request,
     response: Response,
     session: SessionDep,
     registry: RegistryDep,
@@ -150,8 +152,10 @@ async def submit_assessment(
     )
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    elif assessment.invitation_id is not None:
-        await spend_if_complete(session, assessment.invitation_id)
+    elif assessment.invitation_id is not None and await spend_if_complete(
+        session, assessment.invitation_id
+    ):
+        await notify_flagged(session, request.app.state.settings, assessment.invitation_id)
     definition = await definition_of(session, registry, assessment)
     return present_result(assessment, submitted.result, definition, registry, wanted)
 
