@@ -128,7 +128,7 @@ async def change_password(
 async def request_password_reset(
     body: PasswordResetRequest, request: Request, session: SessionDep, limiter: Limiter
 ) -> Accepted:
-    """Forgot your password: email a link (valid once, 30 minutes) to choose a new one.
+    """Forgot your password: email a link to choose a new one (once, ATTUNE_PASSWORD_RESET_MINUTES).
 
     The answer is the same whether or not the email has an account. With accounts in
     several organizations, each gets its own email naming its clinic. Requests are limited
