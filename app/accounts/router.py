@@ -123,7 +123,7 @@ async def change_password(
     "/auth/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses=problems(422, 429, 503),
+    responses=problems(422, 429),
 )
 async def request_password_reset(
     body: PasswordResetRequest, request: Request, session: SessionDep, limiter: Limiter
@@ -148,7 +148,7 @@ async def request_password_reset(
 @router.post(
     "/auth/password-reset/confirm",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(422, 429, 503),
+    responses=problems(422, 429),
 )
 async def confirm_password_reset(
     body: PasswordResetConfirm, request: Request, session: SessionDep, limiter: Limiter
