@@ -59,7 +59,7 @@ class LoginForm:
         self.password = password
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429, 503))
+@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429))
 async def login(
     form: Annotated[LoginForm, Depends()],
     request: Request,
@@ -93,7 +93,7 @@ async def logout(session: SessionDep, user: CurrentUser, token: BearerToken) -> 
 @router.post(
     "/auth/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 422, 429, 503),
+    responses=problems(401, 422, 429),
 )
 async def change_password(
     body: PasswordChange,
