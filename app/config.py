@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     token_failures_limit: str = Field(
         "20/15 minutes", description="Wrong intake tokens per address."
     )
+    password_reset_minutes: int = Field(
+        30, ge=5, le=1440, description="How long a 'forgot password' link works (once)."
+    )
+    password_reset_address_limit: str = Field(
+        "10/hour", description="'Forgot password' requests from one address, any emails."
+    )
+    password_reset_account_limit: str = Field(
+        "3/hour", description="'Forgot password' requests for one email, any addresses."
+    )
     smtp_url: SecretStr | None = Field(
         None,
         description="Where email goes: smtp://user:password@host:587 (STARTTLS), smtps://… "

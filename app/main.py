@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.exc import IntegrityError
 
+from app.accounts.pages import router as reset_pages_router
 from app.accounts.passwords import HashPool, use_pool
 from app.accounts.router import router as accounts_router
 from app.assessments.router import router as assessments_router
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         respondents_router,
         assessments_router,
         accounts_router,
+        reset_pages_router,
         clinic_router,
         schedules_router,
         intake_router,

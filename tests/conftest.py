@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -32,6 +33,8 @@ from app.models import StoredDefinition, metadata
 # Outside development the app refuses to start without a real secret; the tests run as "test"
 # (in this process and in the servers they start), so the whole session gets one.
 os.environ.setdefault("ATTUNE_SECRET_KEY", "test-only-secret-" + "0123456789abcdef" * 2)
+# Emails sent without an SMTP server are files: keep them out of the working tree.
+os.environ.setdefault("ATTUNE_MAIL_OUTBOX_DIR", tempfile.mkdtemp(prefix="attune-test-outbox-"))
 
 POSTGRES_URL = os.environ.get("ATTUNE_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("ATTUNE_TEST_REQUIRE_POSTGRES") == "1"

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response, status
 
-from app.accounts import service, support, tokens
+from app.accounts import resets, service, support, tokens
 from app.accounts.dependencies import CurrentAdmin, CurrentUser
 from app.accounts.models import User
 from app.accounts.passwords import MAX_PASSWORD_LENGTH
-from app.accounts.schemas import PasswordChange, TokenRead, UserCreate, UserRead, UserUpdate
+from app.accounts.schemas import (
+    Accepted,
+    MeUpdate,
+    PasswordChange,
+    PasswordResetConfirm,
+    PasswordResetRequest,
+    TokenRead,
+    UserCreate,
+    UserRead,
+    UserUpdate,
+)
 from app.config import Settings
-from app.db import SessionDep
+from app.db import SessionDep, utcnow
 from app.problems import problems
 from app.questionnaires.support import OrganizationSupport
 from app.ratelimit import Limiter, client_address
@@ -50,7 +60,7 @@ class LoginForm:
         self.password = password
 
 
-@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429, 503))
+@router.post("/auth/token", response_model=TokenRead, responses=problems(401, 422, 429))
 async def login(
     form: Annotated[LoginForm, Depends()],
     request: Request,
@@ -84,7 +94,7 @@ async def logout(session: SessionDep, user: CurrentUser, token: StaffBearer) -> 
 @router.post(
     "/auth/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=problems(401, 422, 429, 503),
+    responses=problems(401, 422, 429),
 )
 async def change_password(
     body: PasswordChange,
@@ -110,9 +120,68 @@ async def change_password(
     )
 
 
+@router.post(
+    "/auth/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problems(422, 429),
+)
+async def request_password_reset(
+    body: PasswordResetRequest, request: Request, session: SessionDep, limiter: Limiter
+) -> Accepted:
+    """Forgot your password: email a link to choose a new one (once, ATTUNE_PASSWORD_RESET_MINUTES).
+
+    The answer is the same whether or not the email has an account. With accounts in
+    several organizations, each gets its own email naming its clinic. Requests are limited
+    per address and per email (ATTUNE_PASSWORD_RESET_*_LIMIT), 429 beyond.
+    """
+    await resets.request_reset(
+        session,
+        limiter,
+        request.app.state.settings,
+        address=client_address(request),
+        email=body.email,
+        now=clock(request),
+    )
+    return Accepted(detail=resets.REQUESTED)
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problems(422, 429),
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirm, request: Request, session: SessionDep, limiter: Limiter
+) -> None:
+    """Choose a new password with an emailed link's token; every session is logged out.
+
+    A used, expired or altered token is a 422 naming `#/token` (ask for a new link).
+    """
+    try:
+        await resets.confirm_reset(session, body.token, body.new_password, clock(request))
+    except resets.InvalidResetLink as error:
+        settings = request.app.state.settings
+        await resets.count_unknown_link(limiter, settings, client_address(request), error)
+        raise
+
+
+def clock(request: Request) -> datetime:
+    """Now, unless a test gave the app its own clock (`app.state.clock`)."""
+    now: datetime = getattr(request.app.state, "clock", utcnow)()
+    return now
+
+
 @router.get("/auth/me", response_model=UserRead, responses=problems(401))
 async def get_me(user: CurrentUser) -> UserRead:
     """The staff member behind the bearer token."""
+    return UserRead.model_validate(user)
+
+
+@router.patch("/auth/me", response_model=UserRead, responses=problems(401, 422))
+async def update_me(body: MeUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
+    """Change your own preferences: `notify_on_flag` opts in to (or out of) flag emails."""
+    await service.update_preferences(session, user, notify_on_flag=body.notify_on_flag)
     return UserRead.model_validate(user)
 
 

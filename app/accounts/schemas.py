@@ -70,6 +70,45 @@ class PasswordChange(Schema):
     )
 
 
+class PasswordResetRequest(Schema):
+    """The email of the account whose password was forgotten."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    email: str = Field(max_length=320, pattern=EMAIL_PATTERN, examples=["sam@clinic.example"])
+
+
+class PasswordResetConfirm(Schema):
+    """The token of a reset link and the new password."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    token: str = Field(min_length=1, max_length=200, description="The end of the emailed link.")
+    new_password: str = Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters; stored only as argon2id.",
+    )
+
+
+class Accepted(Schema):
+    """A request was taken; what happens next is said in `detail`."""
+
+    detail: str
+
+
+class MeUpdate(Schema):
+    """Your own preferences; a field left out (or null) stays as it is."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    notify_on_flag: bool | None = Field(
+        None,
+        description="true: an email (no details, only a link) when a result of one of your "
+        "clients raises a flag.",
+    )
+
+
 class UserRead(Schema):
     """A staff member as the API shows them."""
 
@@ -80,5 +119,6 @@ class UserRead(Schema):
     email: str
     role: Role
     is_active: bool
+    notify_on_flag: bool
     created_at: datetime
     updated_at: datetime

@@ -232,6 +232,16 @@ async def change_password(
     await session.flush()
 
 
+async def update_preferences(
+    session: AsyncSession, user: User, *, notify_on_flag: bool | None = None
+) -> User:
+    """A staff member's own preferences (a None leaves one as it is)."""
+    if notify_on_flag is not None:
+        user.notify_on_flag = notify_on_flag
+    await session.flush()
+    return user
+
+
 async def list_users(session: AsyncSession, organization_id: uuid.UUID) -> list[User]:
     """The organization's staff, by email."""
     statement = select(User).where(User.organization_id == organization_id).order_by(User.email)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 
+from app.accounts.attention import notify_flagged
 from app.accounts.support import invitation_support
 from app.assessments import history, service
 from app.assessments.dependencies import OwnedAssessment
@@ -143,6 +144,7 @@ async def save_answers(
 )
 async def submit_assessment(
     assessment: OwnedAssessment,
+    request: Request,
     response: Response,
     session: SessionDep,
     registry: RegistryDep,
@@ -169,6 +171,8 @@ async def submit_assessment(
         submitted = await submit_through_link(
             session, registry, assessment, respondent, idempotency_key
         )
+        # Once per flagged result (its dedup key), to a therapist who opted in.
+        await notify_flagged(session, request.app.state.settings, assessment.invitation_id)
     else:
         submitted = await service.submit_assessment(
             session, registry, assessment, respondent, idempotency_key

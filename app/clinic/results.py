@@ -168,6 +168,16 @@ async def find_result(session: AsyncSession, user: User, result_id: uuid.UUID) -
     return result
 
 
+async def client_of(session: AsyncSession, result: Result) -> uuid.UUID:
+    """The id of the client a result belongs to."""
+    statement = (
+        select(Client.id)
+        .join(Assessment, Assessment.respondent_id == Client.respondent_id)
+        .where(Assessment.id == result.assessment_id)
+    )
+    return (await session.execute(statement)).scalar_one()
+
+
 async def acknowledge(session: AsyncSession, user: User, result: Result) -> Acknowledgement:
     """Mark a result as seen; it leaves the attention list. The first acknowledgement stays."""
     # Conditional, so two therapists acknowledging at once keep one consistent record.

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from app.assessments.presenters import present_result
 from app.i18n import negotiate_locale
 from app.intake.service import Completed, Part
+from app.mail.messages import local_time
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized, present
 from app.questionnaires.support import OrganizationSupport
@@ -62,6 +63,10 @@ _EN = {
     "part_missing": "{title}: {count} questions still need an answer",
     "feedback_title": "What your answers suggest",
     "feedback_intro": "Your answers were sent to your therapist. Here is what they suggest.",
+    "readable_until": (
+        "You can open this page again with the same link until {expires}. Your answers "
+        "cannot be changed."
+    ),
     "why": "Why this matters",
     "helps": "What may help",
     "thanks_title": "Thank you",
@@ -125,6 +130,10 @@ _ES = {
     "part_missing": "{title}: {count} preguntas todavía necesitan respuesta",
     "feedback_title": "Lo que sugieren tus respuestas",
     "feedback_intro": "Tus respuestas se enviaron a tu terapeuta. Esto es lo que sugieren.",
+    "readable_until": (
+        "Puedes volver a abrir esta página con el mismo enlace hasta el {expires}. Tus "
+        "respuestas ya no se pueden cambiar."
+    ),
     "why": "Por qué importa",
     "helps": "Qué puede ayudar",
     "thanks_title": "Gracias",
@@ -280,8 +289,12 @@ def feedback_page(
     locale: str,
     wanted: list[str],
     organization: OrganizationSupport | None = None,
+    readable_until: datetime | None = None,
 ) -> HTMLResponse:
-    """The feedback of every questionnaire; support first if any result raised a flag."""
+    """The feedback of every questionnaire; support first if any result raised a flag.
+
+    With `readable_until`, the page says until when the link shows it again.
+    """
     sections = []
     for part, result in completed.parts:
         read = present_result(
@@ -299,6 +312,7 @@ def feedback_page(
         support_first=urgent is not None,
         notice=feedbacks[0].notice,
         crisis=feedbacks[0].crisis,
+        until=local_time(readable_until, locale, "UTC") if readable_until else None,
     )
 
 

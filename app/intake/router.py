@@ -16,9 +16,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from app.accounts.attention import notify_flagged
 from app.accounts.support import organization_support
 from app.clinic.models import Client, Invitation
-from app.db import SessionDep
+from app.config import Settings
+from app.db import SessionDep, utcnow
 from app.errors import AppError, Conflict, Gone, InvalidInput, NotFound
 from app.i18n import negotiate_locale
 from app.intake import service
@@ -32,6 +34,7 @@ from app.intake.pages import (
     page_url,
     status_page,
 )
+from app.intake.readback import submitted_feedback
 from app.intake.service import MissingAnswers, Part
 from app.questionnaires.dependencies import LangQuery, RegistryDep, locales_wanted
 from app.ratelimit import Bucket, Limiter, address_key, client_address
@@ -71,6 +74,19 @@ async def show_form(
         parts = await service.intake_assessments(session, registry, invitation, client)
     except AppError as error:
         await session.rollback()
+        if isinstance(error, Gone) and error.extensions.get("reason") == "used":
+            readable = await submitted_feedback(session, registry, token, utcnow())
+            if readable is not None:
+                spent, completed = readable
+                organization = await organization_support(session, spent.organization_id)
+                return feedback_page(
+                    completed,
+                    registry,
+                    locale,
+                    wanted,
+                    organization,
+                    readable_until=spent.expires_at,
+                )
         return _error_page(error, locale)
     step = min(step, len(parts))
     state = FormState(token, step, lang, invitation.expires_at, saved=saved)
@@ -115,7 +131,8 @@ async def answer_form(
         action = _text(form, "action")
         if action == "submit":
             visit = Visit(token, lang, locale, wanted, invitation, client, parts)
-            return await _submit(session, registry, visit, _text(form, "consent") == "yes")
+            consent = _text(form, "consent") == "yes"
+            return await _submit(session, registry, visit, consent, request.app.state.settings)
         moved = {"next": step + 1, "back": step - 1}.get(action, step)
         extra = {"saved": "1"} if action == "save" else {}
         return _redirect(page_url(token, min(max(moved, 1), len(parts)), lang, **extra))
@@ -126,7 +143,7 @@ async def answer_form(
 
 
 async def _submit(
-    session: SessionDep, registry: RegistryDep, visit: Visit, consent: bool
+    session: SessionDep, registry: RegistryDep, visit: Visit, consent: bool, settings: Settings
 ) -> Response:
     """Send every answer; or show what is missing (422), keeping the answers just saved."""
     try:
@@ -148,9 +165,17 @@ async def _submit(
             missing=error.missing,
         )
         return form_page(visit.parts, state, visit.locale, visit.wanted, status_code=422)
+    await notify_flagged(session, settings, visit.invitation.id)
     if visit.invitation.show_feedback:
         organization = await organization_support(session, visit.invitation.organization_id)
-        return feedback_page(completed, registry, visit.locale, visit.wanted, organization)
+        return feedback_page(
+            completed,
+            registry,
+            visit.locale,
+            visit.wanted,
+            organization,
+            readable_until=visit.invitation.expires_at,
+        )
     return message_page("thanks", visit.locale, 200)
 
 

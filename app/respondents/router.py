@@ -25,7 +25,7 @@ router = APIRouter(prefix="/v1", tags=["respondents"])
     "/respondents",
     status_code=status.HTTP_201_CREATED,
     response_model=RespondentCreated,
-    responses=problems(413, 422, 429, 503),
+    responses=problems(413, 422, 429),
 )
 async def create_respondent(
     response: Response,

@@ -50,6 +50,7 @@ async def test_login_returns_a_bearer_token_that_works(
     assert me.status_code == 200
     shown = me.json()
     assert set(shown) == {"id", "organization_id", "email", "role", "is_active"} | {
+        "notify_on_flag",
         "created_at",
         "updated_at",
     }

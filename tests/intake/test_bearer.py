@@ -143,7 +143,11 @@ async def test_the_last_api_submit_spends_the_link_and_announces_it(
             invitation = await session.get(Invitation, link.invitation_id)
         assert invitation is not None
         assert (invitation.used_at is not None) is (n == 1), "spent by the last submit only"
-    assert (await client.get(link.url)).status_code == 410
+    # Spent: the form takes no more answers; it shows the feedback again, read-only.
+    assert (await client.post(link.url, data={"step": "1", "action": "save"})).status_code == 410
+    reread = await client.get(link.url)
+    assert reread.status_code == 200
+    assert "What your answers suggest" in reread.text
     assert await count(app, "outbox_messages") == 1
     async with app.state.sessionmaker() as session:
         delivery = (await session.execute(select(OutboxMessage))).scalar_one()

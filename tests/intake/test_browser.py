@@ -151,10 +151,13 @@ def test_a_client_answers_leaves_comes_back_and_sends_once(
     assert page.get_by_role("heading", level=1).inner_text() == "What your answers suggest"
     assert "not a diagnosis" in page.inner_text("main")
 
+    # The link shows the feedback again, read-only, until it expires.
     again = page.goto(base + link.url)
     assert again is not None
-    assert again.status == 410
-    assert "This link can no longer be used" in page.inner_text("main")
+    assert again.status == 200
+    assert page.get_by_role("heading", level=1).inner_text() == "What your answers suggest"
+    assert "You can open this page again with the same link until" in page.inner_text("main")
+    assert page.locator("form").count() == 0
     page.close()
 
 

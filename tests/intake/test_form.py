@@ -241,9 +241,17 @@ async def test_a_complete_submit_sends_everything_once_and_spends_the_link(
     assert sorted(delivery.payload["assessment_ids"]) == sorted(str(a.id) for a in assessments)
 
     again = await client.get(link.url)
-    assert again.status_code == 410
-    assert "This link can no longer be used" in again.text
-    assert "ask your therapist for a new one" in again.text
+    if show_feedback:
+        # The feedback stays readable (read-only) until the link expires, and says so.
+        assert again.status_code == 200
+        assert_secure(again)
+        assert "What your answers suggest" in again.text
+        assert "You can open this page again with the same link until" in again.text
+        assert "<form" not in again.text
+    else:
+        assert again.status_code == 410
+        assert "This link can no longer be used" in again.text
+        assert "ask your therapist for a new one" in again.text
     resent = await client.post(link.url, data={"step": "2", "action": "submit"})
     assert resent.status_code == 410
     assert await count(app, "results") == 2

@@ -33,6 +33,7 @@ FRESH = "<fresh nonce>"
 #: Routes naming an object of organization A: (principals allowed, path ids, form).
 CLINICIANS_A = frozenset({"therapist_a", "admin_a"})
 CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str, Any]]] = {
+    ("GET", "/console/results/{result_id}"): (CLINICIANS_A, {"result_id": "result"}, {}),
     ("POST", "/console/results/{result_id}/acknowledge"): (
         CLINICIANS_A,
         {"result_id": "result"},

@@ -157,6 +157,7 @@ ROLE_ROWS: dict[Route, Row] = {
     ("GET", "/v1/me/export"): row(RESPONDENT),
     ("DELETE", "/v1/me"): row(RESPONDENT),
     ("GET", "/v1/auth/me"): Row(STAFF),
+    ("PATCH", "/v1/auth/me"): Row(STAFF, body={"notify_on_flag": True}),
     ("POST", "/v1/auth/logout"): Row(STAFF),
     ("POST", "/v1/auth/password"): Row(
         STAFF, body={"current_password": "not the password", "new_password": "a long password"}
@@ -202,6 +203,9 @@ PUBLIC: set[Route] = {
     ("GET", "/v1/concepts"),
     ("POST", "/v1/respondents"),
     ("POST", "/v1/auth/token"),
+    # "Forgot password": the same answer for any email; the emailed token is the credential.
+    ("POST", "/v1/auth/password-reset"),
+    ("POST", "/v1/auth/password-reset/confirm"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/"),  # where the documentation is (app/home.py)
@@ -217,6 +221,11 @@ EXEMPT: set[Route] = {
     # The MAC in the code is the credential; the only effect is the client's own opt-out.
     ("GET", "/email/unsubscribe/{code}"),
     ("POST", "/email/unsubscribe/{code}"),
+    # The reset pages: the emailed token in the path is the credential (tests/accounts).
+    ("GET", "/reset"),
+    ("POST", "/reset"),
+    ("GET", "/reset/{token}"),
+    ("POST", "/reset/{token}"),
     # The operator's own bearer token, no principal's (tests/test_metrics.py covers it).
     ("GET", "/metrics"),
 }

@@ -72,3 +72,10 @@ async def acknowledge(
     form = await request.form()
     back = str(form.get("back") or "")
     return redirect(back if back.startswith("/console/clients/") else "/console?acknowledged=1")
+
+
+@router.get("/results/{result_id}")
+async def show_result(result: ConsoleResult, session: SessionDep) -> Response:
+    """A result on its client's page (where the attention email's link leads)."""
+    client_id = await results.client_of(session, result)
+    return redirect(f"/console/clients/{client_id}#result-{result.id}")
