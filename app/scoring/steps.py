@@ -32,7 +32,10 @@ class ItemData(StepData):
     """An item's answer and the score it counts as (reverse keying also names the range)."""
 
     answer: int
-    score: float
+    score: float | None = Field(description="None for a not-applicable answer (counted missing).")
+    not_applicable: bool | None = Field(
+        None, description="True when the answer is the item's not-applicable option."
+    )
     min: float | None = Field(None, description="Reverse-keyed items: the lowest option.")
     max: float | None = Field(None, description="Reverse-keyed items: the highest option.")
 
@@ -57,6 +60,8 @@ class InsufficientData(StepData):
     total: int
     min_answered: float
     prorate: bool
+    #: The scale's own missing-answer rule, when it has one (then min_answered is not used).
+    max_missing: int | None = None
     missing: list[str]
 
 

@@ -140,12 +140,12 @@ async def test_development_writes_readable_eml_files(tmp_path: Path) -> None:
 
 
 def test_production_without_smtp_is_a_clear_error() -> None:
-    settings = Settings(environment="production", secret_key="p" * 40)
+    production = {"environment": "production", "secret_key": "p" * 40}
+    production["public_url"] = "https://attune.example.org"
+    settings = Settings(**production)
     with pytest.raises(MailNotConfigured, match="ATTUNE_SMTP_URL"):
         sender_from_settings(settings)
-    configured = Settings(
-        environment="production", secret_key="p" * 40, smtp_url="smtp://u:p@mail.example:587"
-    )
+    configured = Settings(**production, smtp_url="smtp://u:p@mail.example:587")
     assert isinstance(sender_from_settings(configured), SmtpSender)
 
 

@@ -21,11 +21,15 @@ from tests.conftest import count, new_staff
 from tests.schedules.conftest import iso, morning, schedule
 
 
+@pytest.fixture(params=["postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """PostgreSQL only: concurrent workers are a PostgreSQL deployment (SQLite has one writer)."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
 @pytest.fixture
 async def other_server(app: FastAPI) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A second engine on the same database, as another server's worker would have."""
-    if app.state.engine.dialect.name != "postgresql":
-        pytest.skip("concurrent workers are a PostgreSQL deployment")
     engine = create_engine(app.state.settings)
     yield create_sessionmaker(engine)
     await engine.dispose()
