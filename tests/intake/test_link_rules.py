@@ -78,7 +78,12 @@ async def test_the_form_completes_a_link_partly_answered_through_the_app(
     assert sent.status_code == 200, sent.text
     assert await count(app, "assessments") == 2
     assert await count(app, "results") == 2
-    assert (await client.get(link.url)).status_code == 410
+    # Spent: the link now shows the feedback again, read-only, and takes no more answers.
+    again = await client.get(link.url)
+    assert again.status_code == 200
+    assert "<form" not in again.text
+    refused = await client.post(link.url, data={"step": "1", "action": "submit"})
+    assert refused.status_code == 410
 
 
 async def test_without_feedback_the_api_submits_but_shows_no_result(
