@@ -18,7 +18,7 @@ from app.db import utcnow
 from app.outbox.models import OutboxMessage
 from app.respondents.models import Respondent
 from tests.conftest import count, snapshot
-from tests.intake.links import all_answers, make_link, radios
+from tests.intake.links import LATEST, all_answers, answer_up_to_last_page, make_link, radios
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -57,9 +57,13 @@ async def test_the_form_speaks_the_language_asked_for(
     assert '<html lang="en">' in chosen.text
     assert "Your window of tolerance" in chosen.text
     assert "self-check, not a diagnosis" in chosen.text
-    # The switch: a link per language, the current one marked, each in its own language.
-    assert f'href="/intake/{link.token}?step=1&amp;lang=es" hreflang="es" lang="es"' in chosen.text
-    assert 'hreflang="en" lang="en" aria-current="true"' in chosen.text
+    # The switch: a button of the form per language (it saves the page first), the current
+    # one marked, each in its own language.
+    switch = '<button type="submit" form="answers" name="switch" value="{0}" lang="{0}"'
+    assert switch.format("es") + ' aria-describedby="language-hint">Español' in chosen.text
+    assert switch.format("en") + ' aria-describedby="language-hint" aria-current' in chosen.text
+    assert '<form method="post" action="/intake/' in chosen.text
+    assert 'id="answers"' in chosen.text
 
 
 async def test_items_in_another_language_than_the_page_say_so(
@@ -75,14 +79,19 @@ async def test_every_option_is_a_labelled_radio_in_a_fieldset(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     link = await make_link(app, ("window-of-tolerance",))
-    page = (await client.get(link.url)).text
-    inputs = re.findall(r'<input type="radio" id="([^"]+)"', page)
+    pages = [(await client.get(f"{link.url}?step={step}")).text for step in (1, 2, 3)]
+    inputs = [i for page in pages for i in re.findall(r'<input type="radio" id="([^"]+)"', page)]
     # 1.1.0: the four closeness items add "No one was close to me".
-    assert len(inputs) == 16 * 5 + 4
-    for input_id in inputs:
-        assert page.count(f'<label for="{input_id}">') == 1
-    assert page.count("<fieldset") == page.count("<legend>") == 16
+    assert len(inputs) == len(set(inputs)) == 16 * 5 + 4
+    for page in pages:
+        for input_id in re.findall(r'<input type="radio" id="([^"]+)"', page):
+            assert page.count(f'<label for="{input_id}">') == 1
+    # 16 questions on three pages of 6, 5 and 5 (app/intake/paging.py).
+    assert [page.count("<fieldset") for page in pages] == [6, 5, 5]
+    assert [page.count("<legend>") for page in pages] == [6, 5, 5]
+    page = pages[-1]
     assert 'name="action" value="submit"' in page
+    assert not any('name="action" value="submit"' in other for other in pages[:-1])
     assert '<input type="checkbox" id="consent" name="consent" value="yes"' in page
     assert 'id="consent" name="consent" value="yes" aria-describedby="consent-hint">' in page
     css = await client.get("/intake/static/intake.css")
@@ -122,9 +131,11 @@ async def test_saved_answers_come_back_on_a_later_visit(
     moved = await client.post(link.url, data={"step": "1", "action": "next"})
     assert moved.headers["location"] == f"/intake/{link.token}?step=2"
     step_two = (await client.get(moved.headers["location"])).text
-    assert "Part 2 of 2" in step_two
+    assert "Page 2 of 2" in step_two
+    # A page shown in a chosen language posts it; it is remembered, so the address needs none.
     back = await client.post(link.url, data={"step": "2", "action": "back", "lang": "es"})
-    assert back.headers["location"] == f"/intake/{link.token}?step=1&lang=es"
+    assert back.headers["location"] == f"/intake/{link.token}?step=1"
+    assert '<html lang="es">' in (await client.get(back.headers["location"])).text
     # One assessment per questionnaire, made on the first visit and reused since.
     assert await count(app, "assessments") == 2
 
@@ -182,7 +193,7 @@ async def test_missing_answers_on_an_earlier_page_lead_back_to_it(
     del fields[f"answer-{gap}"]
     sent = await client.post(link.url, data={"step": "2", "action": "submit", **fields})
     assert sent.status_code == 422
-    assert "Part 1 of 2" in sent.text  # the first page with a gap is shown, marked
+    assert "Page 1 of 2" in sent.text  # the first page with a gap is shown, marked
     assert sent.text.count('class="error-message"') == 3
     assert sent.text.count('<li><a href="#item-') == 3
     # The summary also lists the gap on the other page, linking to it marked there.
@@ -206,12 +217,10 @@ async def test_a_complete_submit_sends_everything_once_and_spends_the_link(
             .where(Organization.id == link.organization_id)
             .values(webhook_url="https://hooks.clinic.test/attune", webhook_secret="whsec_x")
         )
-    page = (await client.get(link.url)).text
-    await client.post(link.url, data={"step": "1", "action": "next", **all_answers(page, -1)})
-    last = (await client.get(f"{link.url}?step=2")).text
-    sent = await client.post(
-        link.url, data={"step": "2", "action": "submit", "consent": "yes", **all_answers(last)}
-    )
+    last_step, last = await answer_up_to_last_page(client, link, -1)
+    assert last_step == 4  # one page of three questions, three of window-of-tolerance's 16
+    fields = {"step": str(last_step), "action": "submit", "consent": "yes", **all_answers(last)}
+    sent = await client.post(link.url, data=fields)
     assert sent.status_code == 200
     assert_secure(sent)
     if show_feedback:
@@ -252,7 +261,7 @@ async def test_a_complete_submit_sends_everything_once_and_spends_the_link(
         assert again.status_code == 410
         assert "This link can no longer be used" in again.text
         assert "ask your therapist for a new one" in again.text
-    resent = await client.post(link.url, data={"step": "2", "action": "submit"})
+    resent = await client.post(link.url, data={"step": str(last_step), "action": "submit"})
     assert resent.status_code == 410
     assert await count(app, "results") == 2
 
@@ -272,8 +281,10 @@ async def test_feedback_puts_support_first_when_a_flag_fires(
     app: FastAPI, client: httpx.AsyncClient, raised: dict[str, int], flags: list[str]
 ) -> None:
     link = await make_link(app, ("window-of-tolerance",))
-    page = (await client.get(link.url)).text
-    answers = all_answers(page, 0) | {f"answer-{item}": str(v) for item, v in raised.items()}
+    definition = app.state.registry.get("window-of-tolerance", LATEST["window-of-tolerance"])
+    lowest = {i.id: definition.response_scales[i.scale].options[0].value for i in definition.items}
+    answers = {f"answer-{item}": str(v) for item, v in (lowest | raised).items()}
+    # A script may post a whole questionnaire from its first page: every item of it is taken.
     sent = await client.post(link.url, data={"step": "1", "action": "submit", **answers})
     assert sent.status_code == 200
     (result,) = await rows(app, Result)
