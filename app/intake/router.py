@@ -27,6 +27,7 @@ from app.db import SessionDep, utcnow
 from app.errors import AppError, Conflict, Gone, InvalidInput, NotFound
 from app.i18n import negotiate_locale
 from app.intake import service
+from app.intake.language import remember_language, remembered_language
 from app.intake.pages import (
     LOCALES,
     SECURITY_HEADERS,
@@ -75,7 +76,7 @@ async def show_form(
     """One step of the form; `check` marks that step's unanswered items (error links)."""
     try:
         invitation, client = await _open(request, session, limiter, token)
-        lang = lang or await service.remembered_language(session, invitation)
+        lang = lang or await remembered_language(session, invitation)
         wanted = locales_wanted(request, lang)
         locale = negotiate_locale(wanted, LOCALES, LOCALES[0])
         parts = await service.intake_assessments(session, registry, invitation, client)
@@ -151,7 +152,7 @@ async def answer_form(
         answers = _answers(form, part)
         await service.save_intake_answers(session, registry, part, answers)
         if lang is not None:
-            service.remember_language(invitation, lang)
+            remember_language(invitation, lang)
         action = _text(form, "action")
         if switch is None and action == "submit":
             visit = Visit(token, lang, locale, wanted, invitation, client, parts)

@@ -97,33 +97,6 @@ async def authenticate_invitation(
     return respondent, InvitationScope(invitation.id, questionnaires, invitation.show_feedback)
 
 
-def remember_language(invitation: Invitation, language: str) -> None:
-    """Keep the language the client chose on the form, for their next visit and reminders."""
-    if invitation.language != language:
-        invitation.language = language
-
-
-async def remembered_language(session: AsyncSession, invitation: Invitation) -> str | None:
-    """The language this client chose: on this link, else on their latest link that has one.
-
-    A new link of a schedule opens in the language its client picked on an earlier one.
-    """
-    if invitation.language is not None:
-        return invitation.language
-    return await client_language(session, invitation.client_id)
-
-
-async def client_language(session: AsyncSession, client_id: uuid.UUID) -> str | None:
-    """The language the client last chose on any of their links, if they ever chose one."""
-    statement = (
-        select(Invitation.language)
-        .where(Invitation.client_id == client_id, Invitation.language.is_not(None))
-        .order_by(Invitation.created_at.desc(), Invitation.id)
-        .limit(1)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
-
-
 async def time_zone_of(session: AsyncSession, organization_id: uuid.UUID) -> str:
     """The organization's time zone (its setting for schedules), for dates on the form."""
     statement = select(Organization.time_zone).where(Organization.id == organization_id)
