@@ -203,7 +203,7 @@ async def run_worker(
         await asyncio.sleep(settings.outbox_poll_seconds)
         try:
             # A full batch means there may be more waiting: drain before sleeping.
-            while await deliver_due(sessionmaker, channels, clock()) == CLAIM_BATCH:
+            while await deliver_due(sessionmaker, channels) == CLAIM_BATCH:
                 pass
             if (now := clock()) >= retain_at:
                 async with sessionmaker.begin() as session:
