@@ -149,8 +149,14 @@ async def answer_form(
         pages = page_count(parts)
         step = min(max(_number(_text(form, "step")) or 1, 1), pages)
         part, _ = page_part(parts, step)
-        answers = _answers(form, part)
-        await service.save_intake_answers(session, registry, part, answers)
+        try:
+            await service.save_intake_answers(session, registry, part, _answers(form, part))
+        except InvalidInput as refused:
+            # Only a tampered form sends a value that is no option: nothing of this page is
+            # saved, and the page comes back with those questions marked, like a gap.
+            await session.rollback()
+            visit = Visit(token, lang, locale, wanted, invitation, client, parts)
+            return await _refused_answers(request, session, registry, limiter, visit, step, refused)
         if lang is not None:
             remember_language(invitation, lang)
         action = _text(form, "action")
@@ -200,6 +206,32 @@ async def _submit(
             time_zone=await service.time_zone_of(session, visit.invitation.organization_id),
         )
     return message_page("thanks", visit.locale, 200)
+
+
+async def _refused_answers(
+    request: Request,
+    session: SessionDep,
+    registry: RegistryDep,
+    limiter: Limiter,
+    visit: Visit,
+    step: int,
+    refused: InvalidInput,
+) -> Response:
+    """The page again (422), its refused answers marked as questions still to answer."""
+    invitation, client = await _open(request, session, limiter, visit.token)
+    parts = await service.intake_assessments(session, registry, invitation, client)
+    part, _ = page_part(parts, step)
+    pointers = [str(e.get("pointer", "")) for e in refused.extensions.get("errors", [])]
+    marked = [p.removeprefix("#/answers/") for p in pointers]
+    state = FormState(
+        visit.token,
+        step,
+        visit.lang,
+        invitation.expires_at,
+        await service.time_zone_of(session, invitation.organization_id),
+        missing={part.definition.id: marked},
+    )
+    return form_page(parts, state, visit.locale, visit.wanted, status_code=422)
 
 
 async def _open(

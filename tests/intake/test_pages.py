@@ -15,8 +15,9 @@ from app.assessments.models import Assessment
 from app.clinic.models import Invitation
 from app.intake.paging import page_of_item, pages_of, split
 from app.security import hash_token, new_token
-from tests.conftest import count
+from tests.conftest import count, snapshot
 from tests.intake.links import Link, all_answers, make_link, radios
+from tests.intake.test_form import assert_secure
 
 WOT = "window-of-tolerance"
 CHECKED = re.compile(r'name="answer-([^"]+)" value="(-?\d+)" checked>')
@@ -249,3 +250,25 @@ async def test_every_page_offers_a_skip_link_to_its_main_content(
         assert re.sub(r"<button [^>]* hidden></button>", "", before[0]).strip() == ""
         assert '<main id="main" tabindex="-1">' in response.text
     assert "Ir al contenido principal" in response.text
+
+
+async def test_an_answer_that_is_no_option_is_refused_on_its_question_and_nothing_saved(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    link = await make_link(app, (WOT,))
+    first = (await client.get(link.url)).text
+    fields = all_answers(first)
+    bad, good = sorted(fields)[:2]
+    await client.get(f"{link.url}?step=2")  # the assessment exists: the snapshot is stable
+    before = await snapshot(app)
+    for value in ("99", "not-a-number"):
+        sent = await client.post(
+            link.url, data={"step": "1", "action": "next", bad: value, good: fields[good]}
+        )
+        assert sent.status_code == 422
+        assert_secure(sent)
+        item = bad.removeprefix("answer-")
+        assert f'<p class="error-message" id="error-{item}">' in sent.text
+        assert f'<a href="#item-{item}">' in sent.text
+        assert "Page 1 of 3" in sent.text
+        assert await snapshot(app) == before  # not even the good answer beside it
