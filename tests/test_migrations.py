@@ -49,3 +49,22 @@ def test_upgrade_downgrade_upgrade_without_drift(
     migrate(url)
     assert _inspect(url, _drift) == []
     assert {"assessments", "results", "respondents"} <= _inspect(url, _tables)  # type: ignore[operator]
+
+
+def _invitation_columns(connection: Connection) -> dict[str, bool]:
+    return {c["name"]: c["nullable"] for c in inspect(connection).get_columns("invitations")}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_intake_language_migration_adds_and_removes_one_nullable_column(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    url = str(request.getfixturevalue(f"{backend}_url"))
+    downgrade(url, "0011")
+    before = _inspect(url, _invitation_columns)
+    assert "language" not in before  # type: ignore[operator]
+    migrate(url)
+    after = _inspect(url, _invitation_columns)
+    # Links made before it have no language yet: NULL, so the column must allow it.
+    assert after == before | {"language": True}  # type: ignore[operator]
+    assert _inspect(url, _drift) == []

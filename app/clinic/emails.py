@@ -74,7 +74,7 @@ async def email_invitation(
         locale=language,
         clinic_name=organization.name,
         link=link,
-        expires=local_time(invitation.expires_at, language, "UTC"),
+        expires=local_time(invitation.expires_at, language, organization.time_zone),
         questionnaire_count=len(invitation.questionnaires),
     )
     await enqueue_email(

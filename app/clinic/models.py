@@ -53,3 +53,6 @@ class Invitation(UUIDPrimaryKey, Base):
     used_at: Mapped[datetime | None]
     #: What the client ticked on the form (unticked by default), recorded at submit.
     research_consent: Mapped[bool | None]
+    #: The language the client chose on the form ("en", "es"), kept for their later visits
+    #: and for the reminders sent to them; None until they choose one.
+    language: Mapped[str | None] = mapped_column(String(8))

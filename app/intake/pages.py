@@ -12,22 +12,25 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel.dates import format_date, format_time, get_timezone_name
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from app.assessments.presenters import present_result
 from app.i18n import negotiate_locale
+from app.intake.paging import Page, pages_of
 from app.intake.service import Completed, Part
-from app.mail.messages import local_time
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized, present
 from app.questionnaires.support import OrganizationSupport
 from app.web.headers import PAGE_HEADERS
 
 LOCALES = ("en", "es")
-#: Above this many gaps in one questionnaire, the error summary names the count, not each.
-SUMMARY_ITEMS_PER_PART = 4
+#: Above this many gaps on one page, the error summary names the count, not each.
+SUMMARY_ITEMS_PER_PAGE = 4
 LANGUAGE_NAMES = MappingProxyType({"en": "English", "es": "Español"})
 
 #: The token is in the address, so no page may leak it (Referer) or be kept by a cache; no
@@ -45,8 +48,11 @@ _EN = {
         "This is a self-check, not a diagnosis. It can help you and your therapist talk about "
         "how you have been."
     ),
+    "skip": "Skip to the main content",
     "language": "Language",
-    "part": "Part {step} of {total}",
+    "language_hint": "Changing the language saves the answers on this page.",
+    "part": "Page {step} of {total}",
+    "part_items": "Questions {first} to {last} of {count}",
     "answered": "{answered} of {total} questions answered",
     "question": "Question {number}",
     "saved": "Your answers are saved. You can close this page and come back with the same link.",
@@ -60,7 +66,7 @@ _EN = {
     "error_summary": "Some questions still need an answer",
     "error_summary_hint": "Choose an answer for each question below, then send your answers.",
     "error_item": "Please choose an answer to this question.",
-    "part_missing": "{title}: {count} questions still need an answer",
+    "part_missing": "{title}, page {page}: {count} questions still need an answer",
     "feedback_title": "What your answers suggest",
     "feedback_intro": "Your answers were sent to your therapist. Here is what they suggest.",
     "readable_until": (
@@ -116,8 +122,11 @@ _ES = {
         "Esto es una autoevaluación, no un diagnóstico. Puede ayudarte a hablar con tu "
         "terapeuta de cómo has estado."
     ),
+    "skip": "Ir al contenido principal",
     "language": "Idioma",
-    "part": "Parte {step} de {total}",
+    "language_hint": "Al cambiar el idioma se guardan las respuestas de esta página.",
+    "part": "Página {step} de {total}",
+    "part_items": "Preguntas {first} a {last} de {count}",
     "answered": "{answered} de {total} preguntas respondidas",
     "question": "Pregunta {number}",
     "saved": "Tus respuestas están guardadas. Puedes cerrar esta página y volver con el mismo "
@@ -132,7 +141,7 @@ _ES = {
     "error_summary": "Algunas preguntas todavía necesitan respuesta",
     "error_summary_hint": "Elige una respuesta para cada pregunta y luego envía tus respuestas.",
     "error_item": "Elige una respuesta para esta pregunta.",
-    "part_missing": "{title}: {count} preguntas todavía necesitan respuesta",
+    "part_missing": "{title}, página {page}: {count} preguntas todavía necesitan respuesta",
     "feedback_title": "Lo que sugieren tus respuestas",
     "feedback_intro": "Tus respuestas se enviaron a tu terapeuta. Esto es lo que sugieren.",
     "readable_until": (
@@ -208,8 +217,8 @@ def render(
     )
 
 
-def page_url(token: str, step: int, lang: str | None, **extra: str) -> str:
-    """The address of one step of the form (keeping an explicitly chosen language)."""
+def page_url(token: str, step: int, lang: str | None = None, **extra: str) -> str:
+    """The address of one page of the form (with a language only when one is asked for)."""
     query = {"step": str(step), **({"lang": lang} if lang else {}), **extra}
     return f"/intake/{token}?{urlencode(query)}"
 
@@ -219,14 +228,32 @@ def input_id(item_id: str, value: int) -> str:
     return f"answer-{item_id}-{value}"
 
 
+def local_date_time(moment: datetime, locale: str, time_zone: str) -> str:
+    """A moment as the client reads it: their language, the organization's time zone, named.
+
+    "December 8, 2026, 2:30 PM (Central European Time)" / "8 de diciembre de 2026, 14:30
+    (hora estándar de Europa central)": no seconds, and the zone said in words, since a
+    bare `2026-12-08` leaves both the language and the hour of the end to guesswork.
+    """
+    zone = ZoneInfo(time_zone)
+    local = moment.astimezone(zone)
+    date = format_date(local, "long", locale=locale)
+    time = format_time(local, "short", locale=locale)
+    combined = Locale.parse(locale).datetime_formats["long"].format(time, date)
+    name = "UTC" if time_zone == "UTC" else get_timezone_name(local, "long", locale=locale)
+    return f"{combined} ({name})"
+
+
 @dataclass(frozen=True)
 class FormState:
     """Where the person is in the form and what to show besides the questions."""
 
     token: str
     step: int
+    #: The language asked for (`?lang=`) or remembered on the invitation; None: the browser's.
     lang: str | None
     expires_at: datetime
+    time_zone: str = "UTC"
     saved: bool = False
     consent: bool = False
     missing: Mapping[str, list[str]] = field(default_factory=dict)
@@ -237,8 +264,10 @@ class FormState:
 def form_page(
     parts: list[Part], state: FormState, locale: str, wanted: list[str], status_code: int = 200
 ) -> HTMLResponse:
-    """One step of the form: one questionnaire, its progress, and any missing answers."""
-    part = parts[state.step - 1]
+    """One page of the form: some questions of one questionnaire, progress, missing answers."""
+    pages = pages_of([len(part.definition.items) for part in parts])
+    page = pages[state.step - 1]
+    part = parts[page.part]
     definition = part.definition
     content_locale = negotiate_locale(
         [locale, *wanted], definition.locales, definition.default_locale
@@ -250,31 +279,36 @@ def form_page(
         status_code,
         state=state,
         view=view,
+        page=page,
+        items=list(enumerate(view.items))[page.start : page.stop],
         answers=part.assessment.answers,
         errors=set(state.missing.get(definition.id, [])),
-        summary=_error_summary(parts, state, locale),
-        total_steps=len(parts),
+        summary=_error_summary(parts, pages, state, locale),
+        total_steps=len(pages),
         answered=sum(len(p.assessment.answers) for p in parts),
         total_items=sum(len(p.definition.items) for p in parts),
-        switch={code: page_url(state.token, state.step, code) for code in LOCALES},
+        expires=local_date_time(state.expires_at, locale, state.time_zone),
+        switch=LOCALES,
         action=f"/intake/{state.token}",
-        page_url=page_url,
         input_id=input_id,
     )
 
 
-def _error_summary(parts: list[Part], state: FormState, locale: str) -> list[tuple[str, str]]:
-    """(link, text) per missing answer, leading to its question on whichever step.
+def _error_summary(
+    parts: list[Part], pages: list[Page], state: FormState, locale: str
+) -> list[tuple[str, str]]:
+    """(link, text) per missing answer, leading to its question on whichever page.
 
-    A part with many gaps gets one line (to its first gap), so the summary stays short.
+    A page with many gaps gets one line (to its first gap), so the summary stays short.
     """
     entries = []
-    for number, part in enumerate(parts, start=1):
-        definition = part.definition
+    for number, page in enumerate(pages, start=1):
+        definition = parts[page.part].definition
+        missing = state.missing.get(definition.id, [])
         gaps = [
             (position, item)
             for position, item in enumerate(definition.items, start=1)
-            if item.id in state.missing.get(definition.id, [])
+            if page.start < position <= page.stop and item.id in missing
         ]
         for position, item in gaps:
             # The question's fieldset: without script a link cannot focus an input, but the
@@ -285,14 +319,39 @@ def _error_summary(parts: list[Part], state: FormState, locale: str) -> list[tup
                 if number == state.step
                 else (page_url(state.token, number, state.lang, check="1") + anchor)
             )
-            if len(gaps) > SUMMARY_ITEMS_PER_PART:
+            if len(gaps) > SUMMARY_ITEMS_PER_PAGE:
                 title = localized(definition.title, locale, definition.default_locale)
-                text = STRINGS[locale]["part_missing"].format(title=title, count=len(gaps))
+                text = STRINGS[locale]["part_missing"].format(
+                    title=title, page=number, count=len(gaps)
+                )
                 entries.append((href, text))
                 break
             text = localized(item.text, locale, definition.default_locale)
             entries.append((href, f"{STRINGS[locale]['question'].format(number=position)}: {text}"))
     return entries
+
+
+def first_page_missing(parts: list[Part], missing: Mapping[str, list[str]]) -> int:
+    """The number of the first page with an unanswered question (1 if none)."""
+    pages = pages_of([len(part.definition.items) for part in parts])
+    for number, page in enumerate(pages, start=1):
+        definition = parts[page.part].definition
+        shown = {item.id for item in definition.items[page.start : page.stop]}
+        if shown & set(missing.get(definition.id, [])):
+            return number
+    return 1
+
+
+def page_count(parts: list[Part]) -> int:
+    """How many pages the form of these questionnaires has."""
+    return len(pages_of([len(part.definition.items) for part in parts]))
+
+
+def page_part(parts: list[Part], step: int) -> tuple[Part, list[str]]:
+    """The questionnaire on page `step` and the ids of the items it shows."""
+    page = pages_of([len(part.definition.items) for part in parts])[step - 1]
+    part = parts[page.part]
+    return part, [item.id for item in part.definition.items[page.start : page.stop]]
 
 
 def feedback_page(
@@ -302,6 +361,7 @@ def feedback_page(
     wanted: list[str],
     organization: OrganizationSupport | None = None,
     readable_until: datetime | None = None,
+    time_zone: str = "UTC",
 ) -> HTMLResponse:
     """The feedback of every questionnaire; support first if any result raised a flag.
 
@@ -324,7 +384,7 @@ def feedback_page(
         support_first=urgent is not None,
         notice=feedbacks[0].notice,
         crisis=feedbacks[0].crisis,
-        until=local_time(readable_until, locale, "UTC") if readable_until else None,
+        until=local_date_time(readable_until, locale, time_zone) if readable_until else None,
     )
 
 

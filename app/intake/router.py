@@ -1,8 +1,11 @@
 """The intake web form behind an invitation link: /intake/{token} (HTML, not /v1).
 
-One page per questionnaire (`?step=1..n`). Every POST saves the page's answers before
-anything else, then redirects (303) to the next, previous or same step, so a reload never
-re-sends a form and a later visit resumes. The last step sends everything.
+A questionnaire takes one page, or several when it is long (app/intake/paging.py), and the
+pages of all of the invitation's questionnaires are numbered in a row (`?step=1..n`). Every
+POST saves the page's answers before anything else, then redirects (303) to the next,
+previous or same page, so a reload never re-sends a form and a later visit resumes. The
+language switch is a button of the same form: it saves the page, remembers the language on
+the invitation, and shows the same page in that language. The last page sends everything.
 """
 
 from __future__ import annotations
@@ -24,13 +27,17 @@ from app.db import SessionDep, utcnow
 from app.errors import AppError, Conflict, Gone, InvalidInput, NotFound
 from app.i18n import negotiate_locale
 from app.intake import service
+from app.intake.language import remember_language, remembered_language
 from app.intake.pages import (
     LOCALES,
     SECURITY_HEADERS,
     FormState,
     feedback_page,
+    first_page_missing,
     form_page,
     message_page,
+    page_count,
+    page_part,
     page_url,
     status_page,
 )
@@ -69,17 +76,23 @@ async def show_form(
     check: bool = False,
 ) -> Response:
     """One step of the form; `check` marks that step's unanswered items (error links)."""
-    wanted = locales_wanted(request, lang)
-    locale = negotiate_locale(wanted, LOCALES, LOCALES[0])
     try:
         invitation, client = await _open(request, session, limiter, token)
+        lang = lang or await remembered_language(session, invitation)
+        wanted = locales_wanted(request, lang)
+        locale = negotiate_locale(wanted, LOCALES, LOCALES[0])
         parts = await service.intake_assessments(session, registry, invitation, client)
+        zone = await service.time_zone_of(session, invitation.organization_id)
     except AppError as error:
         await session.rollback()
+        wanted = locales_wanted(request, lang)
+        locale = negotiate_locale(wanted, LOCALES, LOCALES[0])
         if isinstance(error, Gone) and error.extensions.get("reason") == "used":
             readable = await submitted_feedback(session, registry, token, utcnow())
             if readable is not None:
                 spent, completed = readable
+                if lang is None and spent.language in LOCALES:
+                    locale = spent.language
                 organization = await organization_support(session, spent.organization_id)
                 return feedback_page(
                     completed,
@@ -88,15 +101,20 @@ async def show_form(
                     wanted,
                     organization,
                     readable_until=spent.expires_at,
+                    time_zone=await service.time_zone_of(session, spent.organization_id),
                 )
         return _error_page(error, locale)
-    step = min(step, len(parts))
+    step = min(step, page_count(parts))
     left_out = _withdrawn_titles(registry, invitation, locale)
-    state = FormState(token, step, lang, invitation.expires_at, saved=saved, withdrawn=left_out)
+    state = FormState(
+        token, step, lang, invitation.expires_at, zone, saved=saved, withdrawn=left_out
+    )
     if check:
-        missing = service.missing_answers([parts[step - 1]])
+        part, shown = page_part(parts, step)
+        gaps = service.missing_answers([part]).get(part.definition.id, [])
+        missing = {part.definition.id: [item for item in gaps if item in shown]}
         state = FormState(
-            token, step, lang, invitation.expires_at, missing=missing, withdrawn=left_out
+            token, step, lang, invitation.expires_at, zone, missing=missing, withdrawn=left_out
         )
     return form_page(parts, state, locale, wanted)
 
@@ -122,25 +140,41 @@ async def answer_form(
     registry: RegistryDep,
     limiter: Limiter,
 ) -> Response:
-    """Save this page's answers, then move (next, back, save) or send everything (submit)."""
+    """Save this page's answers, then move (next, back, save), switch language, or submit.
+
+    A language switch (`switch`) or the language the page was shown in by choice (`lang`)
+    is remembered on the invitation, so the link opens in it next time.
+    """
     form = await request.form()
-    lang = _text(form, "lang") if _text(form, "lang") in LOCALES else None
+    switch = _text(form, "switch") if _text(form, "switch") in LOCALES else None
+    lang = switch or (_text(form, "lang") if _text(form, "lang") in LOCALES else None)
     wanted = locales_wanted(request, lang)
     locale = negotiate_locale(wanted, LOCALES, LOCALES[0])
     try:
         invitation, client = await _open(request, session, limiter, token)
         parts = await service.intake_assessments(session, registry, invitation, client)
-        step = min(max(_number(_text(form, "step")) or 1, 1), len(parts))
-        answers = _answers(form, parts[step - 1])
-        await service.save_intake_answers(session, registry, parts[step - 1], answers)
+        pages = page_count(parts)
+        step = min(max(_number(_text(form, "step")) or 1, 1), pages)
+        part, _ = page_part(parts, step)
+        try:
+            await service.save_intake_answers(session, registry, part, _answers(form, part))
+        except InvalidInput as refused:
+            # Only a tampered form sends a value that is no option: nothing of this page is
+            # saved, and the page comes back with those questions marked, like a gap.
+            await session.rollback()
+            visit = Visit(token, lang, locale, wanted, invitation, client, parts)
+            return await _refused_answers(request, session, registry, limiter, visit, step, refused)
+        if lang is not None:
+            remember_language(invitation, lang)
         action = _text(form, "action")
-        if action == "submit":
+        if switch is None and action == "submit":
             visit = Visit(token, lang, locale, wanted, invitation, client, parts)
             consent = _text(form, "consent") == "yes"
             return await _submit(session, registry, visit, consent, request.app.state.settings)
-        moved = {"next": step + 1, "back": step - 1}.get(action, step)
-        extra = {"saved": "1"} if action == "save" else {}
-        return _redirect(page_url(token, min(max(moved, 1), len(parts)), lang, **extra))
+        moved = step if switch else {"next": step + 1, "back": step - 1}.get(action, step)
+        extra = {"saved": "1"} if action == "save" and switch is None else {}
+        # The language is on the invitation now: the address needs no `lang`.
+        return _redirect(page_url(token, min(max(moved, 1), pages), **extra))
     except AppError as error:
         # The request failed: nothing it did is kept (the session commits only on success).
         await session.rollback()
@@ -156,16 +190,12 @@ async def _submit(
             session, registry, visit.invitation, visit.client, visit.parts, consent
         )
     except MissingAnswers as error:
-        first = next(
-            number
-            for number, part in enumerate(visit.parts, start=1)
-            if part.definition.id in error.missing
-        )
         state = FormState(
             visit.token,
-            first,
+            first_page_missing(visit.parts, error.missing),
             visit.lang,
             visit.invitation.expires_at,
+            await service.time_zone_of(session, visit.invitation.organization_id),
             consent=consent,
             missing=error.missing,
             withdrawn=_withdrawn_titles(registry, visit.invitation, visit.locale),
@@ -181,8 +211,35 @@ async def _submit(
             visit.wanted,
             organization,
             readable_until=visit.invitation.expires_at,
+            time_zone=await service.time_zone_of(session, visit.invitation.organization_id),
         )
     return message_page("thanks", visit.locale, 200)
+
+
+async def _refused_answers(
+    request: Request,
+    session: SessionDep,
+    registry: RegistryDep,
+    limiter: Limiter,
+    visit: Visit,
+    step: int,
+    refused: InvalidInput,
+) -> Response:
+    """The page again (422), its refused answers marked as questions still to answer."""
+    invitation, client = await _open(request, session, limiter, visit.token)
+    parts = await service.intake_assessments(session, registry, invitation, client)
+    part, _ = page_part(parts, step)
+    pointers = [str(e.get("pointer", "")) for e in refused.extensions.get("errors", [])]
+    marked = [p.removeprefix("#/answers/") for p in pointers]
+    state = FormState(
+        visit.token,
+        step,
+        visit.lang,
+        invitation.expires_at,
+        await service.time_zone_of(session, invitation.organization_id),
+        missing={part.definition.id: marked},
+    )
+    return form_page(parts, state, visit.locale, visit.wanted, status_code=422)
 
 
 async def _open(
@@ -224,7 +281,11 @@ def _error_page(error: AppError, locale: str) -> Response:
 
 
 def _answers(form: Mapping[str, object], part: Part) -> dict[str, int | None]:
-    """The answers this page sent: one radio group per item (absent when left blank)."""
+    """The answers this page sent: one radio group per item (absent when left blank).
+
+    A browser sends only the page's own items; any item of the page's questionnaire is
+    taken, so a script posting a whole questionnaire at once keeps working.
+    """
     answers: dict[str, int | None] = {}
     for item in part.definition.items:
         raw = _text(form, f"answer-{item.id}")

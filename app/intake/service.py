@@ -7,12 +7,14 @@ single-use at submit; two windows submitting at once get one winner, by a condit
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.accounts.models import Organization
 from app.assessments.models import SUBMITTED, Assessment, Result
 from app.assessments.service import (
     result_of,
@@ -113,6 +115,12 @@ def withdrawn(registry: Registry, invitation: Invitation) -> list[Definition]:
         for q in invitation.questionnaires
         if not registry.is_offered(q["id"])
     ]
+
+
+async def time_zone_of(session: AsyncSession, organization_id: uuid.UUID) -> str:
+    """The organization's time zone (its setting for schedules), for dates on the form."""
+    statement = select(Organization.time_zone).where(Organization.id == organization_id)
+    return (await session.execute(statement)).scalar_one_or_none() or "UTC"
 
 
 async def intake_assessments(

@@ -62,7 +62,13 @@ class Outcome:
 
 
 class Channel(Protocol):
-    """Sends the messages of one channel."""
+    """Sends the messages of one channel.
+
+    A channel may also have `async withdrawn(session, message, now) -> str | None`: why a
+    due message must no longer be sent (what it is about has moved on), checked when the
+    message is claimed; such a message is settled unsent with that reason (see
+    EmailChannel.withdrawn: no reminder after the link was used, revoked or expired).
+    """
 
     #: The channel's name in the outbox rows.
     name: str
@@ -79,25 +85,31 @@ class Channel(Protocol):
 
 
 async def deliver_due(
-    sessionmaker: async_sessionmaker[AsyncSession], channels: dict[str, Channel]
+    sessionmaker: async_sessionmaker[AsyncSession],
+    channels: dict[str, Channel],
+    now: datetime | None = None,
 ) -> int:
-    """Claim the messages that are due, send them, record each try; how many were tried."""
-    jobs = await _claim(sessionmaker, channels)
+    """Claim the messages that are due at `now`, send them, record each try; how many.
+
+    `now` is the clock's (tests pass a fixed one). A withdrawn message is settled unsent
+    and not counted.
+    """
+    jobs = await _claim(sessionmaker, channels, now or utcnow())
     await asyncio.gather(*(_try(sessionmaker, channels[channel], job) for channel, job in jobs))
     return len(jobs)
 
 
 async def _claim(
-    sessionmaker: async_sessionmaker[AsyncSession], channels: dict[str, Channel]
+    sessionmaker: async_sessionmaker[AsyncSession], channels: dict[str, Channel], now: datetime
 ) -> list[tuple[str, Job]]:
     """Lease due messages: SKIP LOCKED keeps concurrent workers apart on PostgreSQL.
 
     The lease (next_attempt_at pushed past the channel's timeout) keeps them apart after this
     transaction ends too; a worker that dies mid-send leaves a row that is retried later.
-    SQLite has one writer at a time, and ignores FOR UPDATE.
+    SQLite has one writer at a time, and ignores FOR UPDATE. A message its channel says is
+    withdrawn is settled here, unsent, in the same transaction as the claim.
     """
     async with sessionmaker.begin() as session:
-        now = utcnow()
         statement = (
             select(OutboxMessage)
             .where(
@@ -111,7 +123,15 @@ async def _claim(
         )
         jobs = []
         for message in (await session.execute(statement)).scalars():
-            timeout = channels[message.channel].timeout
+            channel = channels[message.channel]
+            withdrawn = getattr(channel, "withdrawn", None)
+            reason = await withdrawn(session, message, now) if withdrawn else None
+            if reason is not None:
+                message.status = FAILED
+                message.failure = reason[:200]
+                message.payload = channel.settled(message.payload)
+                continue
+            timeout = channel.timeout
             message.next_attempt_at = now + timedelta(seconds=timeout + LEASE_MARGIN_SECONDS)
             job = Job(
                 id=message.id,

@@ -3,6 +3,9 @@
 A reminder is never sent once the invitation was used, revoked or has expired, and never in
 the quiet hours of the organization's time zone (it waits for their end). Each one is
 written to the outbox once: its dedup key names the invitation and the reminder's number.
+One already in the outbox when the client answers (or the link is revoked or expires) is
+checked again when the worker claims it, and settled unsent (EmailChannel.withdrawn). It is
+written in the language the client chose on the form, when they chose one.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from app.accounts.models import Organization
 from app.clinic.emails import unsubscribe_url
 from app.clinic.models import Client, Invitation
 from app.config import Settings
+from app.intake.language import client_language
 from app.mail.messages import ReminderMessage, local_time
 from app.outbox.channels.email import enqueue_email
 from app.schedules.calendar import out_of_quiet_hours
@@ -122,12 +126,14 @@ async def send_due_reminders(session: AsyncSession, settings: Settings, now: dat
             continue
         number = plan.sent + 1
         assert client.email is not None  # can_email
+        # The client's own choice on the form, when they made one, over the planned language.
+        language = invitation.language or await client_language(session, client.id) or plan.language
         message = ReminderMessage(
             to=client.email,
-            locale=plan.language,
+            locale=language,
             clinic_name=organization.name,
             link=open_link(settings, plan.sealed_link),
-            expires=local_time(invitation.expires_at, plan.language, zone),
+            expires=local_time(invitation.expires_at, language, zone),
             questionnaire_count=len(invitation.questionnaires),
         )
         written += await enqueue_email(

@@ -25,6 +25,7 @@ from app.clinic.invitations import link_of
 from app.clinic.models import Client, Invitation
 from app.config import Settings
 from app.db import insert_unless_exists, utcnow
+from app.intake.language import client_language
 from app.intake.scope import TOKEN_PREFIX
 from app.mail.messages import InvitationMessage, local_time
 from app.outbox.channels.email import enqueue_email
@@ -106,12 +107,14 @@ async def _send(
         return
     assert client.email is not None  # can_email
     organization = await session.get_one(Organization, schedule.organization_id)
+    # The language the client chose on an earlier link's form, over the schedule's.
+    language = await client_language(session, client.id) or schedule.language
     message = InvitationMessage(
         to=client.email,
-        locale=schedule.language,
+        locale=language,
         clinic_name=organization.name,
         link=link,
-        expires=local_time(invitation.expires_at, schedule.language, organization.time_zone),
+        expires=local_time(invitation.expires_at, language, organization.time_zone),
         questionnaire_count=len(invitation.questionnaires),
     )
     await enqueue_email(

@@ -136,6 +136,7 @@ async def test_a_link_expires_after_thirty_minutes(
     expired = await client.get(f"/reset/{token}")
     assert expired.status_code == 410
     assert "it expired" in expired.text
+    assert 'name="email"' in expired.text  # and it offers a new one
     body = {"token": token, "new_password": NEW}
     refused = await client.post("/v1/auth/password-reset/confirm", json=body)
     assert refused.status_code == 422

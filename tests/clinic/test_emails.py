@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -10,7 +11,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from app.accounts.models import Organization
 from app.db import utcnow
+from app.mail.messages import local_time
 from app.outbox.models import OutboxAttempt, OutboxMessage
 from app.outbox.worker import deliver_due
 from tests.clinic.conftest import PUBLIC_URL, add_client
@@ -85,6 +88,27 @@ async def test_an_emailed_link_arrives_and_its_delivery_is_shown(
     assert shown["email"]["sent_at"] is not None
     (settled,) = await outbox(mailing_app)
     assert settled.payload == {}  # nothing of the address or link is kept once delivered
+
+
+async def test_the_expiry_in_an_emailed_link_is_in_the_organizations_zone(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff, _, organization = await new_staff(mailing_app, "therapist")
+    async with mailing_app.state.sessionmaker.begin() as session:
+        await session.execute(
+            update(Organization)
+            .where(Organization.id == organization)
+            .values(time_zone="Asia/Tokyo")
+        )
+    person = await add_client(client, staff, LABEL, email="robin@example.org")
+    created = await invite(client, staff, person["id"])
+    assert created.status_code == 201, created.text
+    await send_due(mailing_app)
+    (received,) = mail.mailbox.wait_for(1)
+    text, _ = parts(received)
+    expires = datetime.fromisoformat(created.json()["expires_at"])
+    assert local_time(expires, "en", "Asia/Tokyo") in text
+    assert local_time(expires, "en", "UTC") not in text
 
 
 async def test_a_refused_address_fails_at_once_and_says_so(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -100,3 +101,22 @@ def radios(html: str) -> dict[str, list[int]]:
 def all_answers(html: str, position: int = 0) -> dict[str, str]:
     """Form fields answering every item on the page with the option at `position`."""
     return {f"answer-{item}": str(values[position]) for item, values in radios(html).items()}
+
+
+async def answer_up_to_last_page(
+    client: httpx.AsyncClient, link: Link, position: int = 0
+) -> tuple[int, str]:
+    """Answer every page but the last, as a person does (Save and continue on each).
+
+    Returns the last page's number and HTML, which has the Send button.
+    """
+    step = 1
+    while True:
+        page = await client.get(f"{link.url}?step={step}")
+        assert page.status_code == 200, page.text
+        if 'name="action" value="submit"' in page.text:
+            return step, page.text
+        fields = {"step": str(step), "action": "next", **all_answers(page.text, position)}
+        moved = await client.post(link.url, data=fields)
+        assert moved.headers["location"] == f"{link.url}?step={step + 1}"
+        step += 1

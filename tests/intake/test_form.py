@@ -14,11 +14,23 @@ from sqlalchemy import select, update
 from app.accounts.models import Organization
 from app.assessments.models import Assessment, Result
 from app.clinic.models import Invitation
+from app.config import Settings
 from app.db import utcnow
 from app.outbox.models import OutboxMessage
 from app.respondents.models import Respondent
 from tests.conftest import count, snapshot
-from tests.intake.links import all_answers, make_link, radios
+from tests.intake.links import LATEST, all_answers, answer_up_to_last_page, make_link, radios
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """An operator who holds permission for De Jong Gierveld (its 6 items fit on one page).
+
+    Links in these tests pair the Three-Item scale with it, so a link has exactly two pages.
+    Turning it off is tests/intake/test_withdrawn.py's subject.
+    """
+    return settings.model_copy(update={"questionnaires_enabled": ["de-jong-gierveld-6"]})
+
 
 SECURITY_HEADERS = {
     "content-security-policy": (
@@ -57,9 +69,13 @@ async def test_the_form_speaks_the_language_asked_for(
     assert '<html lang="en">' in chosen.text
     assert "Your window of tolerance" in chosen.text
     assert "self-check, not a diagnosis" in chosen.text
-    # The switch: a link per language, the current one marked, each in its own language.
-    assert f'href="/intake/{link.token}?step=1&amp;lang=es" hreflang="es" lang="es"' in chosen.text
-    assert 'hreflang="en" lang="en" aria-current="true"' in chosen.text
+    # The switch: a button of the form per language (it saves the page first), the current
+    # one marked, each in its own language.
+    switch = '<button type="submit" form="answers" name="switch" value="{0}" lang="{0}"'
+    assert switch.format("es") + ' aria-describedby="language-hint">Español' in chosen.text
+    assert switch.format("en") + ' aria-describedby="language-hint" aria-current' in chosen.text
+    assert '<form method="post" action="/intake/' in chosen.text
+    assert 'id="answers"' in chosen.text
 
 
 async def test_items_in_another_language_than_the_page_say_so(
@@ -75,14 +91,19 @@ async def test_every_option_is_a_labelled_radio_in_a_fieldset(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     link = await make_link(app, ("window-of-tolerance",))
-    page = (await client.get(link.url)).text
-    inputs = re.findall(r'<input type="radio" id="([^"]+)"', page)
+    pages = [(await client.get(f"{link.url}?step={step}")).text for step in (1, 2, 3)]
+    inputs = [i for page in pages for i in re.findall(r'<input type="radio" id="([^"]+)"', page)]
     # 1.1.0: the four closeness items add "No one was close to me".
-    assert len(inputs) == 16 * 5 + 4
-    for input_id in inputs:
-        assert page.count(f'<label for="{input_id}">') == 1
-    assert page.count("<fieldset") == page.count("<legend>") == 16
+    assert len(inputs) == len(set(inputs)) == 16 * 5 + 4
+    for page in pages:
+        for input_id in re.findall(r'<input type="radio" id="([^"]+)"', page):
+            assert page.count(f'<label for="{input_id}">') == 1
+    # 16 questions on three pages of 6, 5 and 5 (app/intake/paging.py).
+    assert [page.count("<fieldset") for page in pages] == [6, 5, 5]
+    assert [page.count("<legend>") for page in pages] == [6, 5, 5]
+    page = pages[-1]
     assert 'name="action" value="submit"' in page
+    assert not any('name="action" value="submit"' in other for other in pages[:-1])
     assert '<input type="checkbox" id="consent" name="consent" value="yes"' in page
     assert 'id="consent" name="consent" value="yes" aria-describedby="consent-hint">' in page
     css = await client.get("/intake/static/intake.css")
@@ -93,7 +114,7 @@ async def test_every_option_is_a_labelled_radio_in_a_fieldset(
 async def test_every_intake_page_has_the_security_headers(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    link = await make_link(app, ("three-item-loneliness", "connection"))
+    link = await make_link(app, ("three-item-loneliness", "de-jong-gierveld-6"))
     assert_secure(await client.get(link.url))
     assert_secure(await client.post(link.url, data={"step": "1", "action": "next"}))
     assert_secure(await client.get("/intake/ati_not-a-real-token"))
@@ -104,7 +125,7 @@ async def test_every_intake_page_has_the_security_headers(
 async def test_saved_answers_come_back_on_a_later_visit(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    link = await make_link(app, ("three-item-loneliness", "connection"))
+    link = await make_link(app, ("three-item-loneliness", "de-jong-gierveld-6"))
     page = (await client.get(link.url)).text
     first, second = list(radios(page))[:2]
     value = radios(page)[first][2]
@@ -117,14 +138,16 @@ async def test_saved_answers_come_back_on_a_later_visit(
     assert "Your answers are saved" in again
     assert f'id="answer-{first}-{value}" name="answer-{first}" value="{value}" checked>' in again
     assert f'name="answer-{second}" value="{radios(page)[second][0]}">' in again
-    assert "1 of 15 questions answered" in again
+    assert "1 of 9 questions answered" in again
 
     moved = await client.post(link.url, data={"step": "1", "action": "next"})
     assert moved.headers["location"] == f"/intake/{link.token}?step=2"
     step_two = (await client.get(moved.headers["location"])).text
-    assert "Part 2 of 2" in step_two
+    assert "Page 2 of 2" in step_two
+    # A page shown in a chosen language posts it; it is remembered, so the address needs none.
     back = await client.post(link.url, data={"step": "2", "action": "back", "lang": "es"})
-    assert back.headers["location"] == f"/intake/{link.token}?step=1&lang=es"
+    assert back.headers["location"] == f"/intake/{link.token}?step=1"
+    assert '<html lang="es">' in (await client.get(back.headers["location"])).text
     # One assessment per questionnaire, made on the first visit and reused since.
     assert await count(app, "assessments") == 2
 
@@ -132,7 +155,7 @@ async def test_saved_answers_come_back_on_a_later_visit(
 async def test_missing_answers_are_shown_next_to_their_questions_and_nothing_is_sent(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    link = await make_link(app, ("three-item-loneliness", "connection"))
+    link = await make_link(app, ("three-item-loneliness", "de-jong-gierveld-6"))
     page = (await client.get(link.url)).text
     items = list(radios(page))
     await client.post(link.url, data={"step": "1", "action": "next", **all_answers(page)})
@@ -169,20 +192,20 @@ async def test_missing_answers_are_shown_next_to_their_questions_and_nothing_is_
     }
     assessments = await rows(app, Assessment, invitation_id=link.invitation_id)
     assert {a.status for a in assessments} == {"in_progress"}
-    assert sum(len(a.answers) for a in assessments) == 3 + 12 - 2
+    assert sum(len(a.answers) for a in assessments) == 3 + 6 - 2
 
 
 async def test_missing_answers_on_an_earlier_page_lead_back_to_it(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    link = await make_link(app, ("three-item-loneliness", "connection"))
+    link = await make_link(app, ("three-item-loneliness", "de-jong-gierveld-6"))
     step_two = (await client.get(f"{link.url}?step=2")).text
     fields = all_answers(step_two)
     gap = sorted(fields)[0].removeprefix("answer-")
     del fields[f"answer-{gap}"]
     sent = await client.post(link.url, data={"step": "2", "action": "submit", **fields})
     assert sent.status_code == 422
-    assert "Part 1 of 2" in sent.text  # the first page with a gap is shown, marked
+    assert "Page 1 of 2" in sent.text  # the first page with a gap is shown, marked
     assert sent.text.count('class="error-message"') == 3
     assert sent.text.count('<li><a href="#item-') == 3
     # The summary also lists the gap on the other page, linking to it marked there.
@@ -206,12 +229,10 @@ async def test_a_complete_submit_sends_everything_once_and_spends_the_link(
             .where(Organization.id == link.organization_id)
             .values(webhook_url="https://hooks.clinic.test/attune", webhook_secret="whsec_x")
         )
-    page = (await client.get(link.url)).text
-    await client.post(link.url, data={"step": "1", "action": "next", **all_answers(page, -1)})
-    last = (await client.get(f"{link.url}?step=2")).text
-    sent = await client.post(
-        link.url, data={"step": "2", "action": "submit", "consent": "yes", **all_answers(last)}
-    )
+    last_step, last = await answer_up_to_last_page(client, link, -1)
+    assert last_step == 4  # one page of three questions, three of window-of-tolerance's 16
+    fields = {"step": str(last_step), "action": "submit", "consent": "yes", **all_answers(last)}
+    sent = await client.post(link.url, data=fields)
     assert sent.status_code == 200
     assert_secure(sent)
     if show_feedback:
@@ -252,7 +273,7 @@ async def test_a_complete_submit_sends_everything_once_and_spends_the_link(
         assert again.status_code == 410
         assert "This link can no longer be used" in again.text
         assert "ask your therapist for a new one" in again.text
-    resent = await client.post(link.url, data={"step": "2", "action": "submit"})
+    resent = await client.post(link.url, data={"step": str(last_step), "action": "submit"})
     assert resent.status_code == 410
     assert await count(app, "results") == 2
 
@@ -272,8 +293,10 @@ async def test_feedback_puts_support_first_when_a_flag_fires(
     app: FastAPI, client: httpx.AsyncClient, raised: dict[str, int], flags: list[str]
 ) -> None:
     link = await make_link(app, ("window-of-tolerance",))
-    page = (await client.get(link.url)).text
-    answers = all_answers(page, 0) | {f"answer-{item}": str(v) for item, v in raised.items()}
+    definition = app.state.registry.get("window-of-tolerance", LATEST["window-of-tolerance"])
+    lowest = {i.id: definition.response_scales[i.scale].options[0].value for i in definition.items}
+    answers = {f"answer-{item}": str(v) for item, v in (lowest | raised).items()}
+    # A script may post a whole questionnaire from its first page: every item of it is taken.
     sent = await client.post(link.url, data={"step": "1", "action": "submit", **answers})
     assert sent.status_code == 200
     (result,) = await rows(app, Result)

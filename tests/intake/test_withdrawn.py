@@ -60,7 +60,7 @@ async def test_the_form_leaves_it_out_kindly_and_the_rest_still_works(
     link = await make_link(app, (THREE_ITEM, DE_JONG))
     async with http(enabled_app) as before_off:
         first = (await before_off.get(link.url)).text
-        assert "Part 1 of 2" in first
+        assert "Page 1 of 2" in first
         assert NO_LONGER not in first
         # The person answers part of De Jong Gierveld while it is still offered.
         step_two = (await before_off.get(f"{link.url}?step=2")).text
@@ -74,7 +74,7 @@ async def test_the_form_leaves_it_out_kindly_and_the_rest_still_works(
     for lang in ("en", "es"):
         page = await client.get(f"{link.url}?lang={lang}")
         assert page.status_code == 200
-        assert ("Part 1 of 1" if lang == "en" else "Parte 1 de 1") in page.text
+        assert ("Page 1 of 1" if lang == "en" else "Página 1 de 1") in page.text
         assert set(radios(page.text)) == {"lack-companionship", "left-out", "isolated"}
         notice = NO_LONGER if lang == "en" else "(6 items) ya no se ofrece aquí"
         assert notice in page.text

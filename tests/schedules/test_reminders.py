@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
 from app.clinic.models import Invitation
 from app.outbox.models import OutboxMessage
+from app.outbox.worker import deliver_due
 from app.schedules.models import ReminderPlan
+from app.schedules.tick import tick
 from tests.clinic.conftest import add_client
 from tests.conftest import new_staff
 from tests.mailserver import MailServer
@@ -196,3 +199,72 @@ async def test_reminders_for_a_client_without_an_address_are_refused(
     assert refused.json()["errors"][0]["pointer"] == "#/remind_after_days"
     async with app.state.sessionmaker() as session:
         assert (await session.execute(select(Invitation))).first() is None
+
+
+@pytest.mark.parametrize("meanwhile", ["nothing", "answered", "revoked", "expired"])
+async def test_a_reminder_waiting_in_the_outbox_is_checked_again_when_it_is_sent(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer, meanwhile: str
+) -> None:
+    staff, _ = await reminding(mailing_app, client, expires_in_days=3)
+    start = morning()
+    await run(mailing_app, start)
+    (invited,) = mail.mailbox.wait_for(1)
+    # The tick writes the reminder; the worker has not got to it yet (busy, down, backing off).
+    due = start + timedelta(days=2)
+    assert await tick(mailing_app.state.sessionmaker, mailing_app.state.settings, due) == (0, 1)
+    async with mailing_app.state.sessionmaker() as session:
+        invitation = (await session.execute(select(Invitation))).scalar_one()
+    if meanwhile == "answered":
+        await complete(client, link_in(invited))
+    elif meanwhile == "revoked":
+        revoked = await client.post(f"/v1/invitations/{invitation.id}/revoke", headers=staff)
+        assert revoked.status_code == 200
+    # The worker's clock: an hour after the link's end when it expired meanwhile.
+    sent_at = start + timedelta(days=3, hours=1) if meanwhile == "expired" else due
+    channels = mailing_app.state.outbox_channels
+    await deliver_due(mailing_app.state.sessionmaker, channels, sent_at)
+
+    async with mailing_app.state.sessionmaker() as session:
+        statement = select(OutboxMessage).where(OutboxMessage.kind == "reminder")
+        (reminder,) = (await session.execute(statement)).scalars()
+    if meanwhile == "nothing":
+        (_, sent) = mail.mailbox.wait_for(2)
+        assert sent.message["Subject"].startswith(REMINDER)
+        assert reminder.status == "delivered"
+        return
+    assert len(mail.mailbox.messages) == 1  # the invitation only: no reminder went out
+    assert reminder.status == "failed"
+    assert (
+        reminder.failure
+        == {
+            "answered": "not sent: the client had already answered",
+            "revoked": "not sent: the link was withdrawn",
+            "expired": "not sent: the link had expired",
+        }[meanwhile]
+    )
+    assert reminder.payload == {}  # the sealed address and link are gone
+    assert reminder.attempts == 0
+
+
+async def test_reminders_and_the_next_links_speak_the_language_the_client_chose(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    await reminding(mailing_app, client, language="en")
+    start = morning()
+    await run(mailing_app, start)
+    (invited,) = mail.mailbox.wait_for(1)
+    assert invited.message["Subject"].endswith("asks you to answer a few questions")
+    # On the form the client switches to Spanish (which saves the page and is remembered).
+    path = link_in(invited)
+    switched = await client.post(path, data={"step": "1", "switch": "es"})
+    assert switched.status_code == 303
+    assert await run(mailing_app, start + timedelta(days=2)) == (0, 1)
+    _, reminder = mail.mailbox.wait_for(2)
+    assert reminder.message["Subject"].startswith("Un recordatorio de")
+    assert "siguen abiertas" in text_of(reminder)
+    # The schedule's next link is sent in Spanish too, and opens in Spanish.
+    assert await run(mailing_app, start + timedelta(weeks=2)) == (1, 0)
+    *_, nxt = mail.mailbox.wait_for(3)
+    assert nxt.message["Subject"].endswith("te pide que respondas unas preguntas")
+    page = await client.get(link_in(nxt), headers={"Accept-Language": "en"})
+    assert '<html lang="es">' in page.text

@@ -163,6 +163,14 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"count": 101}, "#/count"),
     ({"every": 1, "unit": "days", "ends_at": "2027-06-01T00:00:00Z"}, "#/ends_at"),
     ({"count": 3, "questionnaires": ["no-such-questionnaire"]}, "#/questionnaires/0"),
+    # Its licence needs permission the operator has not given (questionnaires_enabled).
+    (
+        {"count": 3, "questionnaires": ["three-item-loneliness", "de-jong-gierveld-6"]},
+        "#/questionnaires/1",
+    ),
+    ({"every": -2, "count": 3}, "#/every"),
+    ({"count": 0}, "#/count"),
+    ({"count": 3, "unit": "fortnights"}, "#/unit"),
     ({"count": 3, "starts_at": "2026-02-01T00:00:00"}, "#/starts_at"),  # no offset
     ({"count": 3, "ends_at": "2026-03-01T00:00:00Z"}, "#/ends_at"),  # both
 ]

@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clinic.models import Invitation
 from app.config import Settings
 from app.mail.messages import (
     AttentionMessage,
@@ -23,6 +25,7 @@ from app.mail.messages import (
     ReminderMessage,
 )
 from app.mail.senders import MailNotConfigured, Sender, sender_from_settings
+from app.outbox.models import OutboxMessage
 from app.outbox.service import enqueue
 from app.outbox.worker import Job, Outcome
 from app.sealing import InvalidToken, seal, unseal
@@ -102,3 +105,25 @@ class EmailChannel:
     def settled(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Nothing: the address and the link go once the message is settled."""
         return {}
+
+    async def withdrawn(
+        self, session: AsyncSession, message: OutboxMessage, now: datetime
+    ) -> str | None:
+        """Why a reminder must not go out any more: its link was used, revoked or expired.
+
+        Checked when the worker claims it, not only when the tick wrote it: a reminder can
+        wait in the outbox (a worker busy or down, a retry backing off) while the client
+        answers. The row stays, failed with this reason, so staff see why it was not sent.
+        """
+        if message.kind != ReminderMessage.kind or message.reference_id is None:
+            return None
+        invitation = await session.get(Invitation, message.reference_id)
+        if invitation is None:
+            return "not sent: the invitation no longer exists"
+        if invitation.used_at is not None:
+            return "not sent: the client had already answered"
+        if invitation.revoked_at is not None:
+            return "not sent: the link was withdrawn"
+        if invitation.expires_at <= now:
+            return "not sent: the link had expired"
+        return None
