@@ -37,10 +37,8 @@ def score_scale(
         else:
             answered += 1
             total_score += value
-    raw = float(total_score)
-    mean = raw / answered if answered else 0.0
     if missing and _is_insufficient(scale, answered, missing, trace):
-        return _scale_score(scale, answered, missing, raw, mean, None, None)
+        return _scale_score(scale, answered, missing, total_score, None, None)
     key = (answered, total_score)
     outcome = scale.outcomes.get(key)
     if outcome is None:
@@ -49,7 +47,7 @@ def score_scale(
             scale.outcomes[key] = outcome
     steps, score, band = outcome
     trace.extend(steps)
-    return _scale_score(scale, answered, missing, raw, mean, score, band)
+    return _scale_score(scale, answered, missing, total_score, score, band)
 
 
 def _outcome(scale: ScalePlan, answered: int, total_score: int) -> Outcome:
@@ -96,24 +94,24 @@ def _scale_score(
     scale: ScalePlan,
     answered: int,
     missing: list[str],
-    raw: float,
-    mean: float,
-    rounded: float | None,
+    total_score: int,
+    score: float | None,
     band: str | None,
 ) -> ScaleScore:
-    any_answer = answered > 0
+    raw = float(total_score)
     return scale_score(
         {
             "id": scale.id,
             "concept": scale.concept,
             "method": scale.method,
-            "status": "insufficient" if rounded is None else "scored",
+            "status": "insufficient" if score is None else "scored",
             "answered": answered,
             "total": scale.total,
             "missing": missing,
-            "raw": raw if any_answer else None,
-            "mean": mean if any_answer else None,
-            "score": rounded,
+            # With no answer at all there is no sum or mean to report.
+            "raw": raw if answered else None,
+            "mean": raw / answered if answered else None,
+            "score": score,
             "min": scale.low,
             "max": scale.high,
             "band": band,

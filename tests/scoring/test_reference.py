@@ -29,7 +29,8 @@ from tests.scoring.builders import definition_data, item, options, rule, scale, 
 from tests.scoring.test_properties import tiling_bands
 
 SHIPPED = sorted(path.name for path in DEFAULT_DIR.glob("*.yaml"))
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Kept modest: every mutant of the engine runs these under `make mutate` (docs/mutation.md).
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 RESPONSES = {"freq": (0, 1, 2, 3, 4), "three": (1, 2, 3), "yn": (0, 1)}
 
 
@@ -111,7 +112,7 @@ INVALID = st.one_of(
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_invalid_answers_are_refused_as_before(name: str, data: st.DataObject) -> None:
     definition = shipped(name)
@@ -199,7 +200,7 @@ def definitions(draw: st.DrawFn) -> Definition:
     return Definition.model_validate(data)
 
 
-@SETTINGS
+@settings(SETTINGS, max_examples=120)
 @given(data=st.data())
 def test_generated_definitions_score_as_before(data: st.DataObject) -> None:
     definition = data.draw(definitions())
