@@ -255,6 +255,10 @@ def main() -> int:
     )
     ok = True
     target: tuple[float, float] | None = None
+    newest = max(
+        (d for d in definitions if d.id == TARGET_ID),
+        key=lambda d: tuple(int(part) for part in d.version.split(".")),
+    )
     for definition in definitions:
         route = FhirRoute.of(definition)
         for _ in range(args.checks):
@@ -282,12 +286,12 @@ def main() -> int:
         )
         ratio = statistics.median(fhir) / statistics.median(engine)
         print(f"{definition.key:<30} {spread(engine):>26} {spread(fhir):>28} {ratio:5.0f}x")
-        if definition.id == TARGET_ID:
-            target = (statistics.median(engine), ratio)  # the last is the newest version
+        if definition is newest:
+            target = (statistics.median(engine), ratio)
     if target is not None:
         us, ratio = target
         print(
-            f"{'PASS' if us <= TARGET_US else 'MISS'}  score() of {TARGET_ID}: {us:.1f} µs "
+            f"{'PASS' if us <= TARGET_US else 'MISS'}  score() of {newest.key}: {us:.1f} µs "
             f"(target <= {TARGET_US:g} µs, with its trace)"
         )
         print(

@@ -156,7 +156,7 @@ def compile_plan(definition: Definition) -> Plan:
         by_id=MappingProxyType(by_id),
         plain=tuple(item.id for item in items if _is_plain(item)),
         keyed=tuple(item for item in items if not _is_plain(item)),
-        scales=tuple(_scale_plan(definition, scale, by_id) for scale in definition.scales),
+        scales=tuple(_scale_plan(definition, scale) for scale in definition.scales),
         profiles=profiles,
         no_profile=no_profile if profiles else None,
         flags=tuple(_flag_plan(rule) for rule in definition.flags),
@@ -212,7 +212,7 @@ def _is_plain(item: ItemPlan) -> bool:
     return not item.keyed
 
 
-def _scale_plan(definition: Definition, scale: Scale, items: Mapping[str, ItemPlan]) -> ScalePlan:
+def _scale_plan(definition: Definition, scale: Scale) -> ScalePlan:
     low, high = definition.score_range(scale)
     return ScalePlan(
         id=scale.id,

@@ -7,6 +7,7 @@ the caches stay bounded, and a result built without validation behaves like a va
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
 
 import pytest
@@ -109,5 +110,26 @@ def test_results_built_without_validation_are_ordinary_models() -> None:
     with pytest.raises(ValueError, match="frozen"):
         result.scales[0].band = "other"  # type: ignore[misc]
     assert result.model_copy(deep=True) == result
+    # They pickle (a process pool or a cache may hand results on) into equal results.
+    assert pickle.loads(pickle.dumps(result)) == result  # noqa: S301 - our own bytes
+    for part in [*result.scales, *result.trace]:
+        assert pickle.loads(pickle.dumps(part)) == part  # noqa: S301 - our own bytes
     assert result.model_dump_json(exclude_unset=True) == validated.model_dump_json()
     assert repr(result) == repr(validated)
+
+
+def test_only_items_that_are_not_their_own_score_get_an_answer_table() -> None:
+    definition = load_definition(WOT)
+    plan = plan_for(definition)
+    with_na = {name for name, rs in definition.response_scales.items() if rs.not_applicable}
+    plain = [i.id for i in definition.items if not i.reverse and i.scale not in with_na]
+    assert list(plan.plain) == plain
+    assert [i.id for i in plan.keyed] == [i.id for i in definition.items if i.id not in plain]
+    assert plan.keyed  # window-of-tolerance 1.1.0 has both kinds
+    assert plain
+    for keyed in plan.keyed:
+        assert (
+            sorted(keyed.keyed)
+            == definition.response_scales[definition.item(keyed.id).scale].values
+        )
+    assert all(not plan.by_id[item_id].keyed for item_id in plain)
