@@ -64,7 +64,8 @@ lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy app
 
-bench: install ## throughput and latency against a bare FastAPI baseline (prints figures)
+bench: install ## score() vs FHIRPath in process, then throughput and latency vs a bare FastAPI baseline
+	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/throughput.py
 
 bench-export: install ## research export of 1,000,000 rows: API and CLI vs COPY, server memory

@@ -34,27 +34,87 @@ _OPERATORS: Mapping[str, Callable[[float, float], bool]] = MappingProxyType(
 )
 
 
+#: A compiled condition: scale scores in, whether the condition holds out.
+Test = Callable[[Mapping[str, ScaleScore]], bool]
+
+
 def evaluate(condition: Condition, scales: Mapping[str, ScaleScore]) -> bool:
     """Whether a condition holds for these scale scores."""
+    return compile_condition(condition)(scales)
+
+
+def compile_condition(condition: Condition) -> Test:
+    """The condition as a function of the scale scores, walked once rather than on every call.
+
+    The engine compiles each profile and flag once per definition (`app.scoring.plan`).
+    """
     if isinstance(condition, AllOf):
-        return all(evaluate(c, scales) for c in condition.all)
+        return _all_of(tuple(compile_condition(c) for c in condition.all))
     if isinstance(condition, AnyOf):
-        return any(evaluate(c, scales) for c in condition.any)
+        return _any_of(tuple(compile_condition(c) for c in condition.any))
     if isinstance(condition, Not):
-        return not evaluate(condition.not_, scales)
+        return _not(compile_condition(condition.not_))
     if isinstance(condition, BandIn):
-        # An insufficient scale has no band, so no band test can be true of it.
-        scale = scales[condition.scale]
-        return scale.status == "scored" and scale.band in condition.band
+        return _band_in(condition.scale, frozenset(condition.band))
     if isinstance(condition, Compare):
-        # Never compare a guess: an unscored scale fails every comparison, even `!=`.
-        scale = scales[condition.scale]
-        if scale.status != "scored" or scale.score is None:
-            return False
-        return _OPERATORS[condition.op](scale.score, condition.value)
+        return _compare(condition.scale, _OPERATORS[condition.op], condition.value)
     if isinstance(condition, Insufficient):
-        return scales[condition.insufficient].status == "insufficient"
-    return isinstance(condition, Always)
+        return _insufficient(condition.insufficient)
+    return _always if isinstance(condition, Always) else _never
+
+
+def _all_of(parts: tuple[Test, ...]) -> Test:
+    def test(scales: Mapping[str, ScaleScore]) -> bool:
+        for part in parts:  # noqa: SIM110 - a loop, since a generator costs more than the test
+            if not part(scales):
+                return False
+        return True
+
+    return test
+
+
+def _any_of(parts: tuple[Test, ...]) -> Test:
+    def test(scales: Mapping[str, ScaleScore]) -> bool:
+        for part in parts:  # noqa: SIM110 - a loop, since a generator costs more than the test
+            if part(scales):
+                return True
+        return False
+
+    return test
+
+
+def _not(part: Test) -> Test:
+    return lambda scales: not part(scales)
+
+
+def _band_in(scale_id: str, bands: frozenset[str]) -> Test:
+    def test(scales: Mapping[str, ScaleScore]) -> bool:
+        # An insufficient scale has no band, so no band test can be true of it.
+        scale = scales[scale_id]
+        return scale.status == "scored" and scale.band in bands
+
+    return test
+
+
+def _compare(scale_id: str, op: Callable[[float, float], bool], value: float) -> Test:
+    def test(scales: Mapping[str, ScaleScore]) -> bool:
+        # Never compare a guess: an unscored scale fails every comparison, even `!=`.
+        score = scales[scale_id].score
+        return score is not None and op(score, value)
+
+    return test
+
+
+def _insufficient(scale_id: str) -> Test:
+    return lambda scales: scales[scale_id].status == "insufficient"
+
+
+def _always(scales: Mapping[str, ScaleScore]) -> bool:
+    return True
+
+
+def _never(scales: Mapping[str, ScaleScore]) -> bool:
+    return False
 
 
 def describe(condition: Condition) -> str:

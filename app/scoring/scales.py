@@ -3,265 +3,243 @@
 Missing answers (CONTENT.md §3): below `min_answered` of the items the scale is insufficient and
 is never guessed. A definition says "never prorate" with `prorate: false` (e.g. De Jong
 Gierveld, whose manual counts a scale with any missing item as missing): then every item is
-required, whatever `min_answered` says. Pure: no I/O, no state.
+required, whatever `min_answered` says. The scale comes compiled (`app.scoring.plan`).
+Pure: no I/O, no state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from decimal import Decimal
 
-from app.questionnaires.model import Definition, Item, Scale, round_half_up
+from app.questionnaires.model import round_half_up
 from app.scoring.conditions import format_number
-from app.scoring.result import ScaleScore, TraceStep
+from app.scoring.plan import OUTCOMES_SIZE, Outcome, ScalePlan
+from app.scoring.result import ScaleScore, TraceStep, TraceValue, scale_score, trace_step
 
 # The multiplication sign reads better than "*" for the lay reader of a trace.
 _TIMES = "\u00d7"
 
 
-@dataclass(frozen=True, slots=True)
-class _Tally:
-    """The answered part of one scale."""
-
-    answered: int
-    total: int
-    missing: list[str]
-    raw: float
-
-    @property
-    def mean(self) -> float:
-        """The answered items' mean (0 when none is answered; reported as None then)."""
-        return self.raw / self.answered if self.answered else 0.0
-
-
 def score_scale(
-    definition: Definition,
-    scale: Scale,
-    items: Mapping[str, Item],
-    item_scores: Mapping[str, int],
-    trace: list[TraceStep],
+    scale: ScalePlan, item_scores: Mapping[str, int], trace: list[TraceStep]
 ) -> ScaleScore:
     """One scale's score, or the reason it has none, with its steps appended to `trace`.
 
-    `items` indexes the definition's items by id; `item_scores` holds the answered ones' scores.
+    `item_scores` holds the answered items' scores by item id.
     """
-    tally = _tally(scale, item_scores)
-    low, high = _limits(definition, scale, items)
-    if _is_insufficient(scale, tally, trace):
-        return _scale_score(scale, tally, (low, high), None, None)
-    trace.append(_method_step(scale, tally))
-    value = tally.raw if scale.method == "sum" else tally.mean
-    if scale.method == "sum" and tally.missing and scale.prorate:
-        value = _prorate(scale, tally, trace)
-    elif scale.method == "sum" and tally.missing:
-        trace.append(_unprorated_step(scale, tally))
-    value = _clamp(scale, value, low, high, trace)
-    rounded = _round(scale, value, trace)
-    return _scale_score(scale, tally, (low, high), rounded, _band(scale, rounded, trace))
+    answered = 0
+    total_score = 0
+    missing: list[str] = []
+    for item_id in scale.items:
+        value = item_scores.get(item_id)
+        if value is None:
+            missing.append(item_id)
+        else:
+            answered += 1
+            total_score += value
+    if missing and _is_insufficient(scale, answered, missing, trace):
+        return _scale_score(scale, answered, missing, total_score, None, None)
+    key = (answered, total_score)
+    outcome = scale.outcomes.get(key)
+    if outcome is None:
+        outcome = _outcome(scale, answered, total_score)
+        if len(scale.outcomes) < OUTCOMES_SIZE:
+            scale.outcomes[key] = outcome
+    steps, score, band = outcome
+    trace.extend(steps)
+    return _scale_score(scale, answered, missing, total_score, score, band)
+
+
+def _outcome(scale: ScalePlan, answered: int, total_score: int) -> Outcome:
+    """A scale's steps, score and band once the missing-answer rule let it be scored.
+
+    They depend on nothing but how many items were answered and the sum of their scores.
+    """
+    steps: list[TraceStep] = []
+    raw = float(total_score)
+    mean = raw / answered
+    data: dict[str, TraceValue] = {
+        "method": scale.method,
+        "answered": answered,
+        "raw": raw,
+        "mean": mean,
+    }
+    if scale.method == "sum":
+        # `raw` is a whole number, so `str` of the sum is `format_number(raw)`.
+        detail = f"sum of {answered} answered items = {total_score}"
+        steps.append(trace_step("scale", scale.id, detail, data))
+        score = raw
+        if answered < scale.total and scale.prorate:
+            score = _prorate(scale, answered, raw, steps)
+        elif answered < scale.total:
+            steps.append(_unprorated_step(scale, answered, raw))
+    else:
+        detail = (
+            f"mean of {answered} answered items = {total_score} / {answered} "
+            f"= {format_number(mean)}"
+        )
+        steps.append(trace_step("scale", scale.id, detail, data))
+        score = mean
+    if not scale.low <= score <= scale.high:
+        score = _clamp(scale, score, steps)
+    if not score.is_integer():
+        # A whole number is on every grid, and most scores are sums: only the others pay for
+        # the exact decimal rounding.
+        score = _round(scale, score, steps)
+    band = _band(scale, score, steps)
+    return tuple(steps), score, band
 
 
 def _scale_score(
-    scale: Scale,
-    tally: _Tally,
-    limits: tuple[float, float],
-    rounded: Decimal | None,
+    scale: ScalePlan,
+    answered: int,
+    missing: list[str],
+    total_score: int,
+    score: float | None,
     band: str | None,
 ) -> ScaleScore:
-    any_answer = tally.answered > 0
-    return ScaleScore(
-        id=scale.id,
-        concept=scale.concept,
-        method=scale.method,
-        status="insufficient" if rounded is None else "scored",
-        answered=tally.answered,
-        total=tally.total,
-        missing=tally.missing,
-        raw=tally.raw if any_answer else None,
-        mean=tally.mean if any_answer else None,
-        score=None if rounded is None else float(rounded),
-        min=limits[0],
-        max=limits[1],
-        band=band,
+    raw = float(total_score)
+    return scale_score(
+        {
+            "id": scale.id,
+            "concept": scale.concept,
+            "method": scale.method,
+            "status": "insufficient" if score is None else "scored",
+            "answered": answered,
+            "total": scale.total,
+            "missing": missing,
+            # With no answer at all there is no sum or mean to report.
+            "raw": raw if answered else None,
+            "mean": raw / answered if answered else None,
+            "score": score,
+            "min": scale.low,
+            "max": scale.high,
+            "band": band,
+        }
     )
 
 
-def _limits(definition: Definition, scale: Scale, items: Mapping[str, Item]) -> tuple[float, float]:
-    """`Definition.score_range`, the same arithmetic with items from the caller's plain dict.
-
-    `Definition.item` reads a pydantic private attribute, slow enough to cost a quarter of the
-    scoring time; the property tests hold the two equal.
-    """
-    ranges = [definition.item_score_range(items[i]) for i in scale.items]
-    low, high = sum(r[0] for r in ranges), sum(r[1] for r in ranges)
-    if scale.method == "mean":
-        return low / len(ranges), high / len(ranges)
-    return float(low), float(high)
-
-
-def _tally(scale: Scale, item_scores: Mapping[str, int]) -> _Tally:
-    present = [item_scores[i] for i in scale.items if i in item_scores]
-    missing = [i for i in scale.items if i not in item_scores]
-    return _Tally(len(present), len(scale.items), missing, float(sum(present)))
-
-
-def _is_insufficient(scale: Scale, tally: _Tally, trace: list[TraceStep]) -> bool:
+def _is_insufficient(
+    scale: ScalePlan, answered: int, missing: list[str], trace: list[TraceStep]
+) -> bool:
     """Whether too few items are answered; says why in the trace when so."""
-    share = tally.answered / tally.total
     # Compare the share itself, not `answered >= total * min_answered`: a division is rounded
     # to the float nearest the exact fraction, as the literal is, so 7 / 25 is the same float
     # as 0.28, whereas 25 * 0.28 is 7.000000000000001 and would wrongly fail 7 of 25.
     if scale.max_missing is not None:
-        if len(tally.missing) <= scale.max_missing:
+        if len(missing) <= scale.max_missing:
             return False
         why = f"more than the {scale.max_missing} missing item(s) this scale allows"
-    elif share < scale.min_answered:
-        why = f"below the required {format_number(scale.min_answered * 100)} %"
-    elif not scale.prorate and tally.missing:
+    elif answered / scale.total < scale.min_answered:
+        why = f"below the required {scale.min_answered_text} %"
+    elif not scale.prorate and missing:
         why = "and this scale is not prorated, so every item must be answered"
     else:
         return False
     trace.append(
-        TraceStep(
-            rule="insufficient",
-            target=scale.id,
-            detail=f"{tally.answered} of {tally.total} answered, {why}",
-            data={
-                "answered": tally.answered,
-                "total": tally.total,
+        trace_step(
+            "insufficient",
+            scale.id,
+            f"{answered} of {scale.total} answered, {why}",
+            {
+                "answered": answered,
+                "total": scale.total,
                 "min_answered": scale.min_answered,
                 "prorate": scale.prorate,
                 "max_missing": scale.max_missing,
-                "missing": tally.missing,
+                "missing": list(missing),
             },
         )
     )
     return True
 
 
-def _method_step(scale: Scale, tally: _Tally) -> TraceStep:
-    raw, mean, n = tally.raw, tally.mean, tally.answered
-    if scale.method == "sum":
-        detail = f"sum of {n} answered items = {format_number(raw)}"
-    else:
-        detail = f"mean of {n} answered items = {format_number(raw)} / {n} = {format_number(mean)}"
-    return TraceStep(
-        rule="scale",
-        target=scale.id,
-        detail=detail,
-        data={"method": scale.method, "answered": n, "raw": raw, "mean": mean},
-    )
-
-
-def _unprorated_step(scale: Scale, tally: _Tally) -> TraceStep:
+def _unprorated_step(scale: ScalePlan, answered: int, raw: float) -> TraceStep:
     """Say that a sum with missing items is kept as it is (``max_missing`` without prorating)."""
-    return TraceStep(
-        rule="prorate",
-        target=scale.id,
-        detail=(
-            f"{tally.answered} of {tally.total} answered; this scale is not prorated, so the "
-            f"score is the sum of the answered items, {format_number(tally.raw)}"
+    return trace_step(
+        "prorate",
+        scale.id,
+        (
+            f"{answered} of {scale.total} answered; this scale is not prorated, so the "
+            f"score is the sum of the answered items, {format_number(raw)}"
         ),
-        data={
-            "raw": tally.raw,
-            "answered": tally.answered,
-            "total": tally.total,
-            "prorated": None,
-        },
+        {"raw": raw, "answered": answered, "total": scale.total, "prorated": None},
     )
 
 
-def _prorate(scale: Scale, tally: _Tally, trace: list[TraceStep]) -> float:
-    raw, total, n = tally.raw, tally.total, tally.answered
-    value = raw * total / n
+def _prorate(scale: ScalePlan, answered: int, raw: float, trace: list[TraceStep]) -> float:
+    total = scale.total
+    value = raw * total / answered
     trace.append(
-        TraceStep(
-            rule="prorate",
-            target=scale.id,
-            detail=(
-                f"{n} of {total} answered: {format_number(raw)} {_TIMES} {total} / {n} "
-                f"= {format_number(value)}"
+        trace_step(
+            "prorate",
+            scale.id,
+            (
+                f"{answered} of {total} answered: {format_number(raw)} {_TIMES} {total} / "
+                f"{answered} = {format_number(value)}"
             ),
-            data={"raw": raw, "answered": n, "total": total, "prorated": value},
+            {"raw": raw, "answered": answered, "total": total, "prorated": value},
         )
     )
     return value
 
 
-def _clamp(scale: Scale, value: float, low: float, high: float, trace: list[TraceStep]) -> float:
-    """Keep a score in its possible range.
+def _clamp(scale: ScalePlan, value: float, trace: list[TraceStep]) -> float:
+    """Keep a score outside its possible range in it.
 
     Only reachable when a scale mixes items with different ranges: prorating (or a mean of the
     answered items) can then overshoot what a full set of answers could ever reach.
     """
+    low, high = scale.low, scale.high
     bounded = min(max(value, low), high)
-    if bounded != value:
-        trace.append(
-            TraceStep(
-                rule="scale",
-                target=scale.id,
-                detail=(
-                    f"{format_number(value)} is outside the possible range "
-                    f"[{format_number(low)}, {format_number(high)}], so it is taken as "
-                    f"{format_number(bounded)}"
-                ),
-                data={"value": value, "min": low, "max": high, "score": bounded},
-            )
+    trace.append(
+        trace_step(
+            "scale",
+            scale.id,
+            (
+                f"{format_number(value)} is outside the possible range "
+                f"[{format_number(low)}, {format_number(high)}], so it is taken as "
+                f"{format_number(bounded)}"
+            ),
+            {"value": value, "min": low, "max": high, "score": bounded},
         )
+    )
     return bounded
 
 
-def _round(scale: Scale, value: float, trace: list[TraceStep]) -> Decimal:
+def _round(scale: ScalePlan, value: float, trace: list[TraceStep]) -> float:
+    """The score rounded half up at the scale's precision (for a score that is not whole)."""
     rounded = round_half_up(value, scale.precision)
-    if float(rounded) != value:
+    score = float(rounded)
+    if score != value:
         trace.append(
-            TraceStep(
-                rule="round",
-                target=scale.id,
-                detail=(
+            trace_step(
+                "round",
+                scale.id,
+                (
                     f"{format_number(value)} rounded half up to {scale.precision} "
                     f"decimal(s) = {rounded}"
                 ),
-                data={"value": value, "precision": scale.precision, "score": float(rounded)},
+                {"value": value, "precision": scale.precision, "score": score},
             )
         )
-    return rounded
+    return score
 
 
-def _band(scale: Scale, rounded: Decimal, trace: list[TraceStep]) -> str | None:
+def _band(scale: ScalePlan, score: float, trace: list[TraceStep]) -> str | None:
     """The band holding the score, compared on the rounding grid as the model checks tiling."""
-    value = float(rounded)
     for band in scale.bands:
-        if _on_grid(band.min, scale.precision) <= value <= _on_grid(band.max, scale.precision):
+        if band.low <= score <= band.high:
             trace.append(
-                TraceStep(
-                    rule="band",
-                    target=scale.id,
-                    detail=(
-                        f"score {format_number(value)} is in band {band.id} "
-                        f"[{format_number(band.min)}, {format_number(band.max)}]"
-                    ),
-                    data={
-                        "score": value,
-                        "band": band.id,
-                        "min": band.min,
-                        "max": band.max,
-                    },
+                trace_step(
+                    "band",
+                    scale.id,
+                    f"score {format_number(score)}{band.detail}",
+                    {"score": score, "band": band.id, "min": band.min, "max": band.max},
                 )
             )
             return band.id
     if scale.bands:
         # The model guarantees bands tile the range; reaching here is a bug, not bad input.
-        raise RuntimeError(f"scale {scale.id}: no band holds the score {rounded}")
+        raise RuntimeError(f"scale {scale.id}: no band holds the score {score}")
     return None
-
-
-def _on_grid(bound: float, precision: int) -> float:
-    """A band bound rounded half up to the scale's grid, as the model rounds it to check tiling.
-
-    Bounds are nearly always written on the grid already, and then the fast float `round`
-    proves it: a float equal to its rounding at `precision` has no more decimals than that.
-    """
-    if round(bound, precision) == bound:
-        return bound
-    return float(round_half_up(bound, precision))

@@ -17,8 +17,9 @@ from app.questionnaires.model import ScaleMethod
 
 def _absent_not_null(schema: dict[str, Any]) -> None:
     # An optional key is left out, never written as null: no `default` in the published
-    # schema, or openapi-typescript types the key as always present.
-    for prop in schema.get("properties", {}).values():
+    # schema, or openapi-typescript types the key as always present. (A model's schema always
+    # has "properties", empty for FlagData.)
+    for prop in schema["properties"].values():
         prop.pop("default", None)
 
 

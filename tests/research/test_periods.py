@@ -111,6 +111,9 @@ def test_a_finer_filter_is_refused_with_the_reason() -> None:
         "designated for it), so that no sequence of requests can date an assessment more "
         "finely than an export does."
     )
+    assert refused.value.extensions["errors"] == [
+        {"parameter": "to", "detail": "must be a year (2024)"}
+    ]
     with pytest.raises(InvalidInput) as aggregated:
         aggregate_units("week", "month")
     assert aggregated.value.detail == (

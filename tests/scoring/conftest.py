@@ -9,7 +9,15 @@ import pytest
 
 from app.questionnaires.content import Concepts, Support
 from app.questionnaires.model import Definition
+from app.scoring.plan import clear_plans
 from tests.scoring.builders import make_concepts, make_definition, make_support
+
+
+@pytest.fixture(autouse=True)
+def cold_plans() -> None:
+    """Every test compiles the definitions it scores: the plan cache would otherwise hide the
+    compiler from all but the first test to use a definition (and from mutation testing)."""
+    clear_plans()
 
 
 @pytest.fixture

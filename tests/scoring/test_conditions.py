@@ -8,7 +8,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from app.questionnaires.model import Condition
-from app.scoring.conditions import describe, evaluate, format_number
+from app.scoring.conditions import compile_condition, describe, evaluate, format_number
 from app.scoring.result import ScaleScore
 
 CONDITION: TypeAdapter[Condition] = TypeAdapter(Condition)
@@ -183,3 +183,18 @@ def test_describe(condition: dict[str, Any], expected: str) -> None:
 )
 def test_format_number(value: float, text: str) -> None:
     assert format_number(value) == text
+
+
+def test_what_is_not_a_condition_never_holds() -> None:
+    # Definitions only hold the condition kinds above (the model refuses others); anything else
+    # handed to the evaluator holds for no scores, as it did before conditions were compiled.
+    not_a_condition: Any = {"scale": "hyper", "band": ["high"]}
+    assert evaluate(not_a_condition, SCALES) is False
+
+
+def test_a_compiled_condition_can_be_used_again() -> None:
+    test = compile_condition(CONDITION.validate_python({"scale": "hyper", "op": ">", "value": 11}))
+    assert test(SCALES) is True
+    assert test({"hyper": scored("hyper", 11, "high")}) is False
+    assert test({"hyper": insufficient("hyper")}) is False
+    assert test(SCALES) is True

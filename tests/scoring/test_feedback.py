@@ -195,3 +195,28 @@ def test_a_text_falls_back_to_its_language_then_english_then_any(
 ) -> None:
     # Concept texts come from their own file and need not have every locale a definition has.
     assert _pick(text, locale) == picked
+
+
+def test_the_support_section_names_the_readers_region_and_language(
+    definition: Definition, concepts: Concepts, support: Support
+) -> None:
+    answers = {"a": 4, "b": 4, "c": 4, "d": 4}
+    chosen = choose_support(support, ["es-XA"])
+    feedback = render_feedback(definition, score(definition, answers), "es-XA", concepts, chosen)
+    assert (
+        (feedback.support.region, feedback.support.language)
+        == ("XA", "es")
+        == (
+            chosen.region,
+            chosen.language,
+        )
+    )
+    assert feedback.support.resources == list(chosen.resources)
+    assert feedback.crisis == chosen.pointer
+    unknown = choose_support(support, ["es"])
+    assert (
+        render_feedback(
+            definition, score(definition, answers), "es", concepts, unknown
+        ).support.region
+        is None
+    )

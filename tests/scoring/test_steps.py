@@ -8,6 +8,7 @@ scored, and each step is validated against its shape (extra keys refused).
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -15,7 +16,7 @@ from pydantic import TypeAdapter
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.scoring import score
-from app.scoring.result import ScoreResult
+from app.scoring.result import ScoreResult, TraceRule, TraceStep
 from app.scoring.steps import TraceStepShape
 from tests.scoring.test_properties import SETTINGS, definitions
 
@@ -57,3 +58,42 @@ def test_the_built_in_questionnaires_write_the_published_shapes() -> None:
             seen |= check_shapes(score(definition, full))
             seen |= check_shapes(score(definition, dict(list(full.items())[:1])))
     assert {"item", "scale", "band", "insufficient", "profile"} <= seen
+
+
+def test_the_published_schema_has_one_variant_per_rule() -> None:
+    schema = TraceStep.model_json_schema()
+    mapping = schema["discriminator"]["mapping"]
+    assert schema["discriminator"]["propertyName"] == "rule"
+    assert sorted(mapping) == sorted(TraceRule.__value__.__args__)
+    assert len(schema["oneOf"]) == len(mapping)
+    assert "data" not in schema.get("properties", {})  # no open map beside the variants
+    assert mapping["item"] == "#/$defs/ItemStep"
+    item = schema["$defs"]["ItemData"]
+    assert item["additionalProperties"] is False
+    assert item["required"] == ["answer", "score"]
+
+
+def test_optional_data_keys_are_published_without_a_default() -> None:
+    # A default (null) would make generated clients type the key as always present.
+    definitions = TraceStep.model_json_schema()["$defs"]
+    optional = {
+        (name, key)
+        for name, shape in definitions.items()
+        if name.endswith("Data")
+        for key in shape.get("properties", {})
+        if key not in shape.get("required", [])
+    }
+    assert ("ItemData", "min") in optional
+    assert ("InsufficientData", "max_missing") in optional
+    for name, key in optional:
+        assert "default" not in definitions[name]["properties"][key], (name, key)
+
+
+def test_a_result_names_the_scale_it_lacks() -> None:
+    definition = next(iter(Registry.load().all()))
+    result = score(definition, {})
+    first = definition.scales[0].id
+    assert result.scale(first) is result.scales[0]
+    assert result.scale(definition.scales[-1].id) is result.scales[-1]
+    with pytest.raises(KeyError, match="no-such-scale"):
+        result.scale("no-such-scale")
