@@ -275,7 +275,7 @@ def psql_command(database: Database) -> list[str]:
 def floor(report: Report, setup: Setup, fmt: str, label: str) -> None:
     """Time the COPY floor once and record it as `label`."""
     sql = floor_sql(Registry.load().get(QUESTIONNAIRE), setup.organizations[0], fmt)
-    timing = copy_floor(psql_command(report.database), sql, fmt)
+    timing = copy_floor(psql_command(report.database), sql, fmt, report.database.name)
     timing.name = label
     report.timings.append(timing)
     print(f"  {label}: {timing.rows:,} rows in {timing.seconds:.2f} s")
@@ -287,7 +287,7 @@ def app_query(report: Report, setup: Setup) -> None:
     if sql is None:
         print("  app SQL: not available (no app.research.service.export_statement)")
         return
-    timing = copy_floor(psql_command(report.database), sql, "csv")
+    timing = copy_floor(psql_command(report.database), sql, "csv", report.database.name)
     timing.name = "app SQL"
     report.timings.append(timing)
     print(f"  app SQL: {timing.rows:,} rows in {timing.seconds:.2f} s")
@@ -306,7 +306,7 @@ def through_api(report: Report, server: Server, token: str, fmt: str, label: str
         report.server_kb["peak before"] = status_kb(pid, "VmHWM")
     sampler = RssSampler(pid)
     with sampler.running():
-        timing = api_export(server.base_url, params(fmt), token, pid, fmt)
+        timing = api_export(server.base_url, params(fmt), token, pid, fmt, report.database.name)
     timing.name = label
     during = report.server_kb.get("rss during", 0)
     report.server_kb["rss during"] = max(during, sampler.peak_kb)
@@ -320,7 +320,8 @@ def through_cli(
 ) -> None:
     """Time `attune export`."""
     args = ["--organization-id", setup.organizations[0], "--questionnaire", QUESTIONNAIRE]
-    timing = cli_export(attune_bin(), [*args, "--format", fmt], work / f"export.{fmt}", env)
+    output = work / f"export.{fmt}"
+    timing = cli_export(attune_bin(), [*args, "--format", fmt], output, env, report.database.name)
     timing.name = label
     report.timings.append(timing)
     print(f"  {label}: {timing.rows:,} rows in {timing.seconds:.2f} s")
@@ -410,9 +411,10 @@ def print_table(report: Report) -> None:
         )
     print(
         "MB: bytes read (1e6). CPU s: CPU seconds during the run of the app server, the client\n"
-        "(this process, the CLI, psql) and all postgres processes. load: 1-minute load average\n"
-        f"at the end, on {os.cpu_count()} CPUs. COPY: the floor. app SQL: the export's own SELECT\n"
-        "through COPY (raw columns: no pseudonyms, no CSV made in Python), not a target."
+        "(the reading thread of this process, the CLI, psql) and PostgreSQL (the bench\n"
+        "database's backends and parallel workers, sampled every 100 ms). load: 1-minute load\n"
+        f"average at the end, on {os.cpu_count()} CPUs. COPY: the floor. app SQL: the export's\n"
+        "own SELECT through COPY (raw columns: no pseudonyms, no CSV made in Python), not a target."
     )
 
 
