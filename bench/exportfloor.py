@@ -98,7 +98,7 @@ def app_sql(definition: Definition, organization_id: str) -> str | None:
         from app.research.service import ExportSpec, Scope, export_statement
 
         spec = ExportSpec(uuid.UUID(organization_id), definition, Scope(key=b"\0" * 32))
-        compiled = export_statement(spec).compile(
+        compiled = export_statement(spec, "postgresql").compile(
             dialect=create_mock_engine("postgresql://", executor=print).dialect,
             compile_kwargs={"literal_binds": True},
         )

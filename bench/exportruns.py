@@ -10,13 +10,17 @@ cli    `attune export … --output FILE`, timed from start to exit (interpreter 
        included); its rows are counted in FILE; its peak memory from wait4's rusage.
 copy   `psql -c "COPY (SELECT …) TO STDOUT WITH (FORMAT csv, HEADER)"` read from a pipe.
 
-CPU seconds are counted per run for the app server, the client (this process, the CLI or
-psql) and PostgreSQL (every `postgres` process on the machine), to show where time goes.
+CPU seconds are counted per run for the app server, the client (the thread of this process
+that reads the export, the CLI or psql) and PostgreSQL: the backends connected to the bench
+database and their parallel workers, sampled every 100 ms (`DatabaseCpu`), so other work on
+a shared server does not count; a backend that ends between two samples loses at most its
+last 100 ms.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -30,7 +34,6 @@ from servers import BenchError
 
 CHUNK = 1 << 20
 HEAD_BYTES = 1 << 16
-REAP = 0.5  # seconds for PostgreSQL to reap a client's backend before its CPU is read
 
 
 @dataclass
@@ -102,21 +105,61 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") if fields else 0.0
 
 
-def postgres_cpu() -> float:
-    """CPU seconds of every `postgres` process, live and ended: a backend that ended (psql's,
-    the CLI's, a parallel worker) is in its parent's cutime and cstime once it is reaped."""
-    ticks = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+class DatabaseCpu:
+    """CPU seconds of one database's backends (and their parallel workers) while it runs."""
+
+    def __init__(self, database: str, interval: float = 0.1) -> None:
+        self.interval = interval
+        self._name = re.compile(rf"^postgres: .*\b{re.escape(database)}\b")
+        self._worker = re.compile(r"^postgres: .*parallel worker for PID (\d+)")
+        self._start: dict[str, int] = {}  # ticks when first seen (0 if born after the start)
+        self._last: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self, first: bool) -> None:
+        ours = set(self._last)
+        for entry in Path("/proc").iterdir():
+            pid = entry.name
+            if not pid.isdigit():
+                continue
+            try:
+                if (entry / "comm").read_text().strip() != "postgres":
+                    continue
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            worker = self._worker.match(title)
+            if pid in ours or self._name.match(title) or (worker and worker[1] in ours):
+                fields = _stat_fields(pid)
+                if not fields:
+                    continue
+                ticks = int(fields[11]) + int(fields[12])
+                self._start.setdefault(pid, ticks if first else 0)
+                self._last[pid] = ticks
+                ours.add(pid)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample(first=False)
+
+    @contextmanager
+    def running(self) -> Iterator[DatabaseCpu]:
+        """Sample while the block runs; `seconds` after it."""
+        self._sample(first=True)
+        self._thread.start()
         try:
-            comm = (entry / "comm").read_text().strip()
-        except OSError:
-            continue
-        fields = _stat_fields(entry.name) if comm == "postgres" else []
-        if fields:
-            ticks += sum(int(value) for value in fields[11:15])
-    return ticks / os.sysconf("SC_CLK_TCK")
+            yield self
+        finally:
+            self._stop.set()
+            self._thread.join()
+            self._sample(first=False)
+
+    @property
+    def seconds(self) -> float:
+        """CPU seconds used since the start."""
+        ticks = sum(last - self._start.get(pid, 0) for pid, last in self._last.items())
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def status_kb(pid: int, key: str) -> int:
@@ -155,16 +198,17 @@ class RssSampler:
 
 
 def api_export(
-    base_url: str, params: dict[str, str], token: str, server_pid: int, fmt: str
+    base_url: str, params: dict[str, str], token: str, server_pid: int, fmt: str, database: str
 ) -> Timing:
     """Stream GET /v1/research/export to nowhere, counting; CPU of server, client, PostgreSQL."""
     counter = LineCounter(fmt)
     headers = {"Authorization": f"Bearer {token}"}
     timeout = httpx.Timeout(None, connect=10.0)
-    cpu0 = (process_cpu(server_pid), time.process_time(), postgres_cpu())
+    cpu0 = (process_cpu(server_pid), time.thread_time())
     started = time.perf_counter()
     first = 0.0
     with (
+        DatabaseCpu(database).running() as postgres,
         httpx.Client(base_url=base_url, timeout=timeout) as client,
         client.stream("GET", "/v1/research/export", params=params, headers=headers) as response,
     ):
@@ -176,8 +220,8 @@ def api_export(
     seconds = time.perf_counter() - started
     cpu = {
         "server": process_cpu(server_pid) - cpu0[0],
-        "client": time.process_time() - cpu0[1],
-        "postgres": postgres_cpu() - cpu0[2],
+        "client": time.thread_time() - cpu0[1],
+        "postgres": postgres.seconds,
     }
     return Timing("API", counter.rows, counter.size, seconds, first, cpu)
 
@@ -189,50 +233,56 @@ def _wait_child(process: subprocess.Popen[bytes]) -> tuple[int, float, float]:
     return process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
-def cli_export(attune: str, args: list[str], output: Path, env: dict[str, str]) -> Timing:
+def cli_export(
+    attune: str, args: list[str], output: Path, env: dict[str, str], database: str
+) -> Timing:
     """Run `attune export ARGS --output OUTPUT`; time it, count OUTPUT's rows."""
     fmt = args[args.index("--format") + 1] if "--format" in args else "csv"
     command = [attune, "export", *args, "--output", str(output)]
-    pg0 = postgres_cpu()
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-    )
-    assert process.stdout is not None
-    printed = process.stdout.read()
-    code, cpu, peak = _wait_child(process)
-    seconds = time.perf_counter() - started
-    time.sleep(REAP)
+    with DatabaseCpu(database).running() as postgres:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        assert process.stdout is not None
+        printed = process.stdout.read()
+        code, cpu, peak = _wait_child(process)
+        seconds = time.perf_counter() - started
     if code != 0:
         raise BenchError(f"attune export failed ({code}):\n{printed.decode(errors='replace')}")
     counter = LineCounter(fmt)
     with output.open("rb") as stream:
         while chunk := stream.read(CHUNK):
             counter.feed(chunk)
-    used = {"client": cpu, "postgres": postgres_cpu() - pg0}
+    used = {"client": cpu, "postgres": postgres.seconds}
     return Timing("CLI", counter.rows, counter.size, seconds, 0.0, used, peak)
 
 
-def copy_floor(psql_command: list[str], sql: str, fmt: str) -> Timing:
+def copy_floor(psql_command: list[str], sql: str, fmt: str, database: str) -> Timing:
     """`psql -c "COPY (sql) TO STDOUT …"` read from a pipe and counted."""
     options = "FORMAT csv, HEADER" if fmt == "csv" else "FORMAT text"
     command = [*psql_command, "-c", f"COPY ({sql}) TO STDOUT WITH ({options})"]
     counter = LineCounter(fmt)
-    pg0 = postgres_cpu()
-    started = time.perf_counter()
-    first = 0.0
-    # Unbuffered: each read returns what the pipe holds, so the first byte is timed.
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-    assert process.stdout is not None
-    assert process.stderr is not None
-    while chunk := process.stdout.read(CHUNK):
-        first = first or time.perf_counter() - started
-        counter.feed(chunk)
-    errors = process.stderr.read()
-    code, cpu, _ = _wait_child(process)
-    seconds = time.perf_counter() - started
-    time.sleep(REAP)
+    with DatabaseCpu(database).running() as postgres:
+        started = time.perf_counter()
+        first = 0.0
+        # Unbuffered: each read returns what the pipe holds, so the first byte is timed.
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+        )
+        assert process.stdout is not None
+        assert process.stderr is not None
+        while chunk := process.stdout.read(CHUNK):
+            first = first or time.perf_counter() - started
+            counter.feed(chunk)
+        errors = process.stderr.read()
+        code, cpu, _ = _wait_child(process)
+        seconds = time.perf_counter() - started
     if code != 0:
         raise BenchError(f"COPY failed ({code}): {errors.decode(errors='replace')}")
-    used = {"client": cpu, "postgres": postgres_cpu() - pg0}
+    used = {"client": cpu, "postgres": postgres.seconds}
     return Timing("COPY", counter.rows, counter.size, seconds, first, used)

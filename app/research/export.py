@@ -9,6 +9,7 @@ went out.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -25,10 +26,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.service import record
 from app.metrics import observe_export
+from app.research.csvrows import LINE_END, csv_line_maker
 from app.research.readers import ExportReaders
-from app.research.service import ExportSpec, column_names, export_statement, row_maker
+from app.research.service import (
+    ExportSpec,
+    column_names,
+    export_rows_statement,
+    export_statement,
+    row_maker,
+)
 
-BATCH_ROWS = 1000  # rows fetched per round trip and written per chunk
+BATCH_ROWS = 2000  # rows fetched per round trip and written per chunk
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson"}
 
 
@@ -57,22 +65,40 @@ def columns_of(spec: ExportSpec) -> list[str]:
 
 
 async def export_chunks(readers: ExportReaders, spec: ExportSpec) -> AsyncGenerator[Chunk]:
-    """The export's bytes, a batch of rows at a time, read through a server-side cursor."""
+    """The export's bytes, a batch of rows at a time, read through a server-side cursor.
+
+    The next batch is asked for before this one is encoded, so the database makes it while
+    Python encodes (on two cores, the two overlap instead of adding up)."""
     names = columns_of(spec)
-    encode = _csv_encoder() if spec.format == "csv" else _jsonl_encoder(names)
+    encode: Callable[[Iterable[Any]], bytes]
     if spec.format == "csv":
-        yield Chunk(encode([names]), 0)
-    make = row_maker(spec)
-    statement = export_statement(spec).execution_options(yield_per=BATCH_ROWS)
+        yield Chunk(_csv_encoder()([names]), 0)
+        encode = _csv_lines(csv_line_maker(spec))
+    else:
+        encode = _jsonl_encoder(names, row_maker(spec))
     async with readers.reading() as connection:
-        result = await connection.stream(statement)
+        statement = export_statement(spec, connection.dialect.name)
+        result = await connection.stream(statement.execution_options(yield_per=BATCH_ROWS))
+        batches = result.partitions(BATCH_ROWS)
+        pending: asyncio.Future[Any] | None = None
         try:
-            async for batch in result.partitions(BATCH_ROWS):
-                yield Chunk(encode([make(row) for row in batch]), len(batch))
+            pending = asyncio.ensure_future(anext(batches, None))
+            # Shielded: cancelling this task (a disconnect) never interrupts a fetch mid-reply.
+            while (batch := await asyncio.shield(pending)) is not None:
+                pending = asyncio.ensure_future(anext(batches, None))
+                await asyncio.sleep(0)  # let the fetch send its request before encoding
+                yield Chunk(encode(batch), len(batch))
+            pending = None
         finally:
-            # A disconnect cancels the task while it awaits the next batch; unshielded, this
-            # close would be cancelled as well and leave the cursor open.
+            # A disconnect cancels the task while it awaits a batch or a send; unshielded,
+            # this would be cancelled as well and leave the cursor open. A fetch in flight
+            # is finished first: the connection serves one statement at a time.
             with anyio.CancelScope(shield=True):
+                if pending is not None:
+                    await asyncio.wait([pending])
+                    if not pending.cancelled():
+                        pending.exception()  # retrieved: the close below is what matters
+                await batches.aclose()
                 await result.close()
 
 
@@ -99,8 +125,9 @@ async def audited_export(
 
 
 async def count_rows(readers: ExportReaders, spec: ExportSpec) -> int:
-    """How many rows an export will have (the CLI's progress bar)."""
-    rows = export_statement(spec).order_by(None).subquery()
+    """How many rows an export will have (the CLI's progress bar): the export's rows without
+    their columns (no score read, no sequence, no sort)."""
+    rows = export_rows_statement(spec).subquery()
     async with readers.reading() as connection:
         return int((await connection.execute(select(func.count()).select_from(rows))).scalar_one())
 
@@ -138,9 +165,22 @@ def _csv_encoder() -> Callable[[Iterable[list[Any]]], bytes]:
     return encode
 
 
-def _jsonl_encoder(names: list[str]) -> Callable[[Iterable[list[Any]]], bytes]:
-    def encode(rows: Iterable[list[Any]]) -> bytes:
-        lines = [json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) for row in rows]
+def _csv_lines(line: Callable[[Any], str]) -> Callable[[Iterable[Any]], bytes]:
+    def encode(rows: Iterable[Any]) -> bytes:
+        lines = list(map(line, rows))
+        return (LINE_END.join(lines) + LINE_END).encode() if lines else b""
+
+    return encode
+
+
+def _jsonl_encoder(
+    names: list[str], make: Callable[[Any], list[Any]]
+) -> Callable[[Iterable[Any]], bytes]:
+    # What json.dumps(…, ensure_ascii=False) makes, without a new encoder for every row.
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+    def encode(rows: Iterable[Any]) -> bytes:
+        lines = [dumps(dict(zip(names, make(row), strict=True))) for row in rows]
         return ("\n".join(lines) + "\n").encode() if lines else b""
 
     return encode

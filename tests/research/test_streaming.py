@@ -7,9 +7,10 @@ import httpx
 from fastapi import FastAPI
 from starlette.types import Message
 
+from app.research.export import BATCH_ROWS
 from tests.research.seeding import LONELINESS, many_people, new_clinic
 
-ROWS = 2500  # more than two batches of 1,000
+ROWS = BATCH_ROWS + 500  # more than one batch
 
 
 async def test_a_client_that_goes_away_stops_the_export_and_it_is_audited(
