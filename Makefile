@@ -64,8 +64,8 @@ lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy app
 
-bench: install ## throughput and latency against a bare FastAPI baseline (prints figures)
-	$(BIN)/python bench/throughput.py
+bench: install ## throughput and server CPU vs floors, SQLite and PostgreSQL, 3 rounds (PASS/MISS)
+	$(BIN)/python bench/throughput.py --database both $(BENCH_ARGS)
 
 bench-export: install ## research export of 1,000,000 rows: API and CLI vs COPY, server memory
 	$(BIN)/python bench/export.py $(BENCH_EXPORT_ARGS)

@@ -16,7 +16,7 @@ from app.i18n import negotiate_locale
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized
-from app.questionnaires.support import OrganizationSupport, choose_support
+from app.questionnaires.support import OrganizationSupport
 from app.scoring import render_feedback
 from app.scoring.result import ScoreResult
 
@@ -57,9 +57,14 @@ def present_result(
     registry: Registry,
     wanted: list[str],
     organization: OrganizationSupport | None = None,
+    scored: ScoreResult | None = None,
 ) -> ResultRead:
-    """A result with localized labels and feedback; support follows the reader's region."""
-    scored = ScoreResult.model_validate(result.score)
+    """A result with localized labels and feedback; support follows the reader's region.
+
+    `scored` is the score as just computed, if it was: then the stored JSON is not parsed back.
+    """
+    if scored is None:
+        scored = ScoreResult.model_validate(result.score)
     locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
 
     def text(value: dict[str, str]) -> str:
@@ -98,7 +103,7 @@ def present_result(
             scored,
             locale,
             registry.concepts,
-            choose_support(registry.support, wanted, organization, registry.support_region),
+            registry.support_for(wanted, organization),
         ),
     )
 
