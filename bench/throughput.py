@@ -345,8 +345,19 @@ def print_table(run: Run) -> None:
     )
 
 
+def cpu_ratio(scenario: str, to: str) -> Callable[[Round], float]:
+    """`to`'s server CPU per response over `scenario`'s: the requests/s ratio the server's own
+    CPU allows, steadier than the measured one when other jobs share the cores."""
+    return lambda r: r.cpu_ms[to] / r.cpu_ms[scenario] if r.cpu_ms[scenario] else 0.0
+
+
 def print_costs(run: Run) -> None:
-    """Split a submission's server CPU into the driver floor, the ORM's share and Attune's own."""
+    """The fetch's CPU against the baseline's; a submission's CPU split into its floors."""
+    fetch_cpu = spread(run, cpu_ratio("questionnaire", "baseline"))
+    print(
+        "questionnaire vs baseline by server CPU per response (baseline CPU / fetch CPU): "
+        f"{fetch_cpu.show('.2f', 'x')}"
+    )
     driver = spread(run, lambda r: r.cpu_ms["rawwrite"])
     orm = spread(run, cpu_beyond("write", "rawwrite"))
     own = spread(run, cpu_beyond("submit", "write"))

@@ -46,8 +46,21 @@ def present_assessment(assessment: Assessment, definition: Definition) -> Assess
 
 def ordered_answers(answers: dict[str, int], definition: Definition) -> dict[str, int]:
     """The answers in the definition's item order (any unknown id after them, sorted)."""
-    order = {item.id: position for position, item in enumerate(definition.items)}
-    return dict(sorted(answers.items(), key=lambda a: (order.get(a[0], len(order)), a[0])))
+    order = _item_order(definition)
+    last = len(order)
+    return dict(sorted(answers.items(), key=lambda a: (order.get(a[0], last), a[0])))
+
+
+_item_orders: dict[str, dict[str, int]] = {}
+
+
+def _item_order(definition: Definition) -> dict[str, int]:
+    """Item id -> position, made once per definition (a published version never changes)."""
+    order = _item_orders.get(definition.key)
+    if order is None:
+        order = {item.id: position for position, item in enumerate(definition.items)}
+        _item_orders[definition.key] = order
+    return order
 
 
 def present_result(
@@ -111,7 +124,10 @@ def present_result(
 def _sorted_keys(value: Any) -> Any:
     """JSON with every object's keys sorted: the database may keep them in another order."""
     if isinstance(value, dict):
-        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+        return {
+            key: _sorted_keys(item) if isinstance(item, dict | list) else item
+            for key, item in sorted(value.items())
+        }
     if isinstance(value, list):
-        return [_sorted_keys(item) for item in value]
+        return [_sorted_keys(item) if isinstance(item, dict | list) else item for item in value]
     return value
