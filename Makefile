@@ -64,9 +64,9 @@ lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff format --check app tests bench
 	$(BIN)/mypy app
 
-bench: install ## score() vs FHIRPath in process, then throughput and latency vs a bare FastAPI baseline
+bench: install ## score() vs FHIRPath in process; throughput and server CPU vs floors, both databases (PASS/MISS)
 	$(BIN)/python bench/scoring.py
-	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/throughput.py --database both $(BENCH_ARGS)
 
 bench-export: install ## research export of 1,000,000 rows: API and CLI vs COPY, server memory
 	$(BIN)/python bench/export.py $(BENCH_EXPORT_ARGS)

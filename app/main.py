@@ -22,13 +22,12 @@ from app.console.router import router as console_router
 from app.contract import openapi_document, operation_id
 from app.db import create_engine, create_sessionmaker
 from app.docs import install_docs
+from app.edge import Edge
 from app.handlers import install_error_handlers
 from app.home import router as home_router
 from app.intake.router import router as intake_router
-from app.logs import RequestLog
 from app.mail.router import router as mail_router
 from app.metrics import watch_pool
-from app.middleware import BodySizeLimit
 from app.ops import router as ops_router
 from app.outbox.channels.email import EmailChannel
 from app.outbox.channels.webhook import WebhookChannel
@@ -43,7 +42,6 @@ from app.respondents.dependencies import INTAKE_TOKEN_ROUTES
 from app.respondents.router import router as respondents_router
 from app.schedules.router import router as schedules_router
 from app.schedules.tick import start_ticker, stop_ticker
-from app.security_headers import SecurityHeaders
 
 logger = logging.getLogger("attune")
 
@@ -151,10 +149,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "X-Request-ID",
             ],
         )
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders, hsts=settings.hsts)
-    # Outermost, so the request id and the access line cover every answer, a 413 included.
-    app.add_middleware(RequestLog)
+    # Outermost of ours, so the request id and the access line cover every answer, a 413
+    # included: request id, access line and metrics, security headers, the body limit.
+    app.add_middleware(Edge, max_body_bytes=settings.max_body_bytes, hsts=settings.hsts)
     app.openapi = lambda: openapi_document(app, INTAKE_TOKEN_ROUTES)  # type: ignore[method-assign]
     return app
 

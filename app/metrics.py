@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Iterable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -78,12 +79,30 @@ POOL_IN_USE = Gauge(
 
 
 def observe_request(route: str | None, method: str, status: int, seconds: float) -> None:
-    """Count one answered request (called by the access log middleware)."""
-    template = route or UNMATCHED_ROUTE
-    REQUESTS.labels(template, method, str(status)).inc()
-    REQUEST_SECONDS.labels(template, method).observe(seconds)
-    if status == 429:
-        RATE_LIMITED.labels(template).inc()
+    """Count one answered request (called by the edge middleware for every answer).
+
+    The labelled children are looked up once per (route, method, status), a closed set:
+    `labels()` takes a lock and builds a key on every call, which cost 6 µs a request
+    against 2 µs for the increments themselves (measured for issue 15).
+    """
+    key = (route, method, status)
+    children = _request_children.get(key)
+    if children is None:
+        template = route or UNMATCHED_ROUTE
+        children = (
+            REQUESTS.labels(template, method, str(status)),
+            REQUEST_SECONDS.labels(template, method),
+            RATE_LIMITED.labels(template) if status == 429 else None,
+        )
+        _request_children[key] = children
+    count, duration, refused = children
+    count.inc()
+    duration.observe(seconds)
+    if refused is not None:
+        refused.inc()
+
+
+_request_children: dict[tuple[str | None, str, int], tuple[Any, Any, Any]] = {}
 
 
 def count_scored(session: AsyncSession, questionnaire: str, source: str) -> None:
@@ -124,7 +143,8 @@ def watch_pool(engine: AsyncEngine) -> None:
     after a disconnect) cannot leave it drifting.
     """
     pool = engine.sync_engine.pool
-    _watched.add(pool)
+    if callable(getattr(pool, "checkedout", None)):  # pools without a count (NullPool) add 0
+        _watched.add(pool)
 
     def checked_out(*_: object) -> None:
         POOL_IN_USE.set(_in_use())
@@ -141,10 +161,10 @@ _watched: weakref.WeakSet[Pool] = weakref.WeakSet()
 
 
 def _in_use() -> int:
+    # Runs twice per request that uses the database (about 2 µs each): keep it lean.
     total = 0
     for pool in list(_watched):
-        counted = getattr(pool, "checkedout", None)  # pools without a count (NullPool) add 0
-        total += int(counted()) if callable(counted) else 0
+        total += int(pool.checkedout())  # type: ignore[attr-defined]
     return total
 
 

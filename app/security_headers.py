@@ -1,12 +1,12 @@
 """Security headers on every response, added where a route has not set its own.
 
-Pure ASGI (no BaseHTTPMiddleware): one pass over the response headers per request, so it
-costs next to nothing and never buffers a streamed body (research exports stream).
+Added by the edge middleware (`app/edge.py`) in its single pass over the response headers,
+so they cost next to nothing and never buffer a streamed body (research exports stream).
 """
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+Header = tuple[bytes, bytes]
 
 HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 EVERYWHERE = (
@@ -23,29 +23,11 @@ API = (
 )
 
 
-class SecurityHeaders:
-    """Add the headers above unless the response already has them (the intake pages' CSP)."""
+def api_defaults(hsts: bool) -> tuple[tuple[Header, ...], tuple[Header, ...]]:
+    """The defaults of every response, and those of a response under /v1/.
 
-    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
-        self.app = app
-        # HSTS only when the operator says the service is reached over TLS; over plain HTTP
-        # (development, or behind a terminating proxy that adds its own) it is wrong or noise.
-        self.defaults = (*EVERYWHERE, HSTS) if hsts else EVERYWHERE
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        defaults = self.defaults
-        if scope["path"].startswith("/v1/"):
-            defaults = (*defaults, *API)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(item for item in defaults if item[0] not in present)
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    HSTS only when the operator says the service is reached over TLS; over plain HTTP
+    (development, or behind a terminating proxy that adds its own) it is wrong or noise.
+    """
+    everywhere = (*EVERYWHERE, HSTS) if hsts else EVERYWHERE
+    return everywhere, (*everywhere, *API)

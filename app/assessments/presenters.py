@@ -16,7 +16,7 @@ from app.i18n import negotiate_locale
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized
-from app.questionnaires.support import OrganizationSupport, choose_support
+from app.questionnaires.support import OrganizationSupport
 from app.scoring import render_feedback
 from app.scoring.result import ScoreResult
 
@@ -46,8 +46,21 @@ def present_assessment(assessment: Assessment, definition: Definition) -> Assess
 
 def ordered_answers(answers: dict[str, int], definition: Definition) -> dict[str, int]:
     """The answers in the definition's item order (any unknown id after them, sorted)."""
-    order = {item.id: position for position, item in enumerate(definition.items)}
-    return dict(sorted(answers.items(), key=lambda a: (order.get(a[0], len(order)), a[0])))
+    order = _item_order(definition)
+    last = len(order)
+    return dict(sorted(answers.items(), key=lambda a: (order.get(a[0], last), a[0])))
+
+
+_item_orders: dict[str, dict[str, int]] = {}
+
+
+def _item_order(definition: Definition) -> dict[str, int]:
+    """Item id -> position, made once per definition (a published version never changes)."""
+    order = _item_orders.get(definition.key)
+    if order is None:
+        order = {item.id: position for position, item in enumerate(definition.items)}
+        _item_orders[definition.key] = order
+    return order
 
 
 def present_result(
@@ -57,9 +70,14 @@ def present_result(
     registry: Registry,
     wanted: list[str],
     organization: OrganizationSupport | None = None,
+    scored: ScoreResult | None = None,
 ) -> ResultRead:
-    """A result with localized labels and feedback; support follows the reader's region."""
-    scored = ScoreResult.model_validate(result.score)
+    """A result with localized labels and feedback; support follows the reader's region.
+
+    `scored` is the score as just computed, if it was: then the stored JSON is not parsed back.
+    """
+    if scored is None:
+        scored = ScoreResult.model_validate(result.score)
     locale = negotiate_locale(wanted, definition.locales, definition.default_locale)
 
     def text(value: dict[str, str]) -> str:
@@ -98,7 +116,7 @@ def present_result(
             scored,
             locale,
             registry.concepts,
-            choose_support(registry.support, wanted, organization, registry.support_region),
+            registry.support_for(wanted, organization),
         ),
     )
 
@@ -106,7 +124,10 @@ def present_result(
 def _sorted_keys(value: Any) -> Any:
     """JSON with every object's keys sorted: the database may keep them in another order."""
     if isinstance(value, dict):
-        return {key: _sorted_keys(value[key]) for key in sorted(value)}
+        return {
+            key: _sorted_keys(item) if isinstance(item, dict | list) else item
+            for key, item in sorted(value.items())
+        }
     if isinstance(value, list):
-        return [_sorted_keys(item) for item in value]
+        return [_sorted_keys(item) if isinstance(item, dict | list) else item for item in value]
     return value

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
-from app.db import insert_row, insert_unless_exists, utcnow
+from app.assessments.storing import insert_submission
+from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from app.intake.scope import first_of_its_questionnaire, invitation_scope
 from app.metrics import count_scored
@@ -39,6 +41,8 @@ class Submitted:
     assessment: Assessment
     result: Result
     replayed: bool
+    #: The score as computed, when it was computed by this request (not read back).
+    scored: ScoreResult | None = None
 
 
 def resolve_definition(
@@ -184,7 +188,7 @@ async def submit_assessment(
         # Another request submitted it between our read and our write.
         raise Conflict("This assessment is being submitted by another request.") from error
     count_scored(session, assessment.questionnaire_id, assessment.source)
-    return Submitted(assessment, result, replayed=False)
+    return Submitted(assessment, result, replayed=False, scored=scored)
 
 
 async def submit_offline(
@@ -203,35 +207,37 @@ async def submit_offline(
     definition_hash = registry.hash(definition)
     scored = score(definition, answers, definition_hash=definition_hash)
     now = utcnow()
-    assessment = Assessment(
-        id=uuid.uuid4(),
-        respondent_id=respondent.id,
-        questionnaire_id=definition.id,
-        questionnaire_version=definition.version,
-        definition_hash=definition_hash,
-        status=SUBMITTED,
-        source="app",
-        revision=1,
-        answers=dict(answers),
-        client_id=client_id,
-        request_hash=fingerprint,
-        answered_at=answered_at,
-        submitted_at=now,
-        created_at=now,
-        updated_at=now,
-        research_consent=respondent.research_consent,
-    )
+    row = {
+        "id": uuid.uuid4(),
+        "respondent_id": respondent.id,
+        "questionnaire_id": definition.id,
+        "questionnaire_version": definition.version,
+        "definition_hash": definition_hash,
+        "status": SUBMITTED,
+        "source": "app",
+        "revision": 1,
+        "answers": dict(answers),
+        "client_id": client_id,
+        "request_hash": fingerprint,
+        "answered_at": answered_at,
+        "submitted_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "research_consent": respondent.research_consent,
+    }
+    scored_row = _result_values(scored, now)
     # Optimistic: most submissions are new. A retry (or the same one sent twice at once)
     # finds the row the first one stored and gets that one's result.
-    if not await insert_unless_exists(session, assessment, ["respondent_id", "client_id"]):
+    if not await insert_submission(session, row, scored_row):
         existing = await _by_client_id(session, respondent, client_id)
         if existing is None:  # pragma: no cover - the conflicting row cannot vanish mid-transaction
             raise Conflict("This submission is being stored by another request; retry.")
         return await _replay(session, existing, fingerprint)
-    result = _result_row(assessment, scored)
-    await insert_row(session, result)
+    # Detached objects for the answer only: the rows are in, the session never tracks them.
+    assessment = Assessment(**row)
+    result = Result(**scored_row, assessment_id=assessment.id)
     count_scored(session, assessment.questionnaire_id, assessment.source)
-    return Submitted(assessment, result, replayed=False)
+    return Submitted(assessment, result, replayed=False, scored=scored)
 
 
 async def result_of(session: AsyncSession, assessment: Assessment) -> Result:
@@ -265,16 +271,21 @@ def _require_in_progress(assessment: Assessment) -> None:
 
 
 def _result_row(assessment: Assessment, scored: ScoreResult) -> Result:
-    return Result(
-        id=uuid.uuid4(),
-        assessment_id=assessment.id,
-        definition_hash=scored.definition_hash,
-        engine_version=scored.engine_version,
-        score=scored.model_dump(mode="json"),
-        profile=scored.profile,
-        flagged=bool(scored.flags),
-        created_at=assessment.submitted_at or utcnow(),
-    )
+    values = _result_values(scored, assessment.submitted_at or utcnow())
+    return Result(**values, assessment_id=assessment.id)
+
+
+def _result_values(scored: ScoreResult, created_at: datetime) -> dict[str, Any]:
+    """A result row's columns but its assessment's id."""
+    return {
+        "id": uuid.uuid4(),
+        "definition_hash": scored.definition_hash,
+        "engine_version": scored.engine_version,
+        "score": scored.model_dump(mode="json"),
+        "profile": scored.profile,
+        "flagged": bool(scored.flags),
+        "created_at": created_at,
+    }
 
 
 async def _by_client_id(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.questionnaires.content import Concepts, Support
 from app.questionnaires.model import Condition, Definition
+from app.questionnaires.support import OrganizationSupport, SupportChoice, choose_support
 
 PACKAGE_DIR = Path(__file__).parent
 DEFAULT_DIR = PACKAGE_DIR / "definitions"
@@ -259,6 +260,7 @@ class Registry:
         self.support_region = support_region
         #: ids of `requires_permission` questionnaires the operator has enabled.
         self.enabled = frozenset(enabled)
+        self._support_choices: dict[tuple[str, ...], SupportChoice] = {}
         self._by_id: dict[str, dict[str, Definition]] = {}
         self._hashes: dict[str, str] = {}
         for definition in definitions:
@@ -341,6 +343,24 @@ class Registry:
     def all(self) -> list[Definition]:
         """Every version of every questionnaire, by id, oldest version first."""
         return [d for id_ in sorted(self._by_id) for d in self._by_id[id_].values()]
+
+    def support_for(
+        self, wanted: Sequence[str], organization: OrganizationSupport | None = None
+    ) -> SupportChoice:
+        """The support lines for a reader (`choose_support`), made once per list of languages.
+
+        Without an organization the choice depends on the wanted languages only, and every
+        result shows it: it is kept (for at most 256 lists, as the list is the client's).
+        """
+        if organization is not None:
+            return choose_support(self.support, wanted, organization, self.support_region)
+        key = tuple(wanted)
+        chosen = self._support_choices.get(key)
+        if chosen is None:
+            chosen = choose_support(self.support, wanted, None, self.support_region)
+            if len(self._support_choices) < 256:
+                self._support_choices[key] = chosen
+        return chosen
 
     def hash(self, definition: Definition) -> str:
         """The content hash of a definition (cached for the registered ones)."""

@@ -7,6 +7,7 @@ import hashlib
 from fastapi import APIRouter, Request, Response
 
 from app.contract import header_parameters, sent
+from app.edge import replayable
 from app.i18n import negotiate_locale
 from app.problems import problems
 from app.questionnaires.dependencies import (
@@ -89,6 +90,9 @@ async def get_questionnaire(
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
         return Response(status_code=304, headers=headers)
+    # The answer depends on the path, the query and Accept-Language only, and never changes
+    # while the process runs: the edge sends it again for the same request (app/edge.py).
+    replayable(request.scope, etag)
     return Response(body, media_type="application/json", headers=headers)
 
 

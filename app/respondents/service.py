@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -36,15 +36,19 @@ async def create_respondent(
     return respondent, token
 
 
+#: Built once (every authenticated request runs it): the hash is a parameter.
+_BY_TOKEN = (
+    select(Respondent)
+    .join(RespondentToken, RespondentToken.respondent_id == Respondent.id)
+    .where(RespondentToken.token_hash == bindparam("token_hash"))
+    .where(RespondentToken.revoked_at.is_(None))
+)
+
+
 async def authenticate(session: AsyncSession, token: str) -> Respondent:
     """The respondent a live token belongs to, or 401."""
-    statement = (
-        select(Respondent)
-        .join(RespondentToken, RespondentToken.respondent_id == Respondent.id)
-        .where(RespondentToken.token_hash == hash_token(token))
-        .where(RespondentToken.revoked_at.is_(None))
-    )
-    respondent = (await session.execute(statement)).scalar_one_or_none()
+    found = await session.execute(_BY_TOKEN, {"token_hash": hash_token(token)})
+    respondent = found.scalar_one_or_none()
     if respondent is None:
         raise Unauthorized("The bearer token is not valid.")
     return respondent
