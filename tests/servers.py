@@ -38,6 +38,10 @@ def running_server(
         yield from _serve(database_url, output_file, workers, (env or {}) | settings)
 
 
+#: How long a test server may take to answer /readyz.
+STARTUP_SECONDS = 30
+
+
 def _serve(
     database_url: str, output_file: IO[bytes], workers: int, extra_env: dict[str, str]
 ) -> Iterator[str]:
@@ -49,14 +53,20 @@ def _serve(
     process = subprocess.Popen(command, env=env, stdout=output_file, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        # Generous: on a loaded 2-core machine a cold start (imports, migrations check,
+        # argon2 warm-up) has taken over 10 s. A server that exits fails at once instead.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
             try:
                 if httpx.get(f"{base}/readyz").status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not become ready")
+                pass
+            if process.poll() is not None:
+                pytest.fail(f"the server exited with {process.returncode} before it was ready")
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not become ready in {STARTUP_SECONDS} s")
+            time.sleep(0.1)
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
