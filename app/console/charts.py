@@ -127,6 +127,12 @@ def chart_svg(
             f"<title>{escape(point.label)}</title></circle>"
         )
     scored = [p for p in trend.points if p.score is not None]
+    if not scored:  # every result had too few answers for a score: say so, not a blank plot
+        parts.append(
+            f'<text class="point-value" x="{LEFT + (WIDTH - LEFT - RIGHT) / 2}" '
+            f'y="{(TOP + HEIGHT - BOTTOM) / 2}" text-anchor="middle">'
+            f"{escape(t['chart_no_score'])}</text>"
+        )
     if lone:
         # One result: its score (and band) beside the point, so the chart is not a blank plot.
         only = scored[0]

@@ -138,6 +138,10 @@ _EN = {
     "edit": "Edit",
     "print_view": "Print view",
     "print_view_of": "of {label}",
+    "fact_latest": "Latest result",
+    "fact_attention": "Needs your attention",
+    "fact_pending": "{count} waiting for answers; the newest expires {day}",
+    "fact_no_pending": "none waiting for answers",
     "links_title": "Intake links",
     "links_caption": "Intake links sent to {label}, newest first",
     "col_sent": "Sent",
@@ -206,6 +210,7 @@ _EN = {
     "chart_title": "{title} over time",
     "chart_desc": "{count} results; the table beside the chart lists each score, band and change.",
     "chart_reliable": "a reliable change",
+    "chart_no_score": "No score yet: too few answers",
     # Admin: users
     "users_caption": "The organization's staff",
     "col_role": "Role and access",
@@ -316,6 +321,9 @@ _EN = {
     "hidden": "hidden",
     "hidden_cell": "hidden (fewer than {k} people)",
     "no_consented": "No consented results in this period.",
+    "too_few": "This would describe fewer than {k} people, few enough to single someone out, "
+    "so it is refused. Widen the period, choose another version, or wait until more people "
+    "have consented.",
 }
 
 _ES = {
@@ -447,6 +455,10 @@ _ES = {
     "edit": "Editar",
     "print_view": "Vista para imprimir",
     "print_view_of": "de {label}",
+    "fact_latest": "Último resultado",
+    "fact_attention": "Necesita tu atención",
+    "fact_pending": "{count} esperando respuestas; el más reciente vence el {day}",
+    "fact_no_pending": "ninguno esperando respuestas",
     "links_title": "Enlaces de admisión",
     "links_caption": "Enlaces de admisión enviados a {label}, los más recientes primero",
     "col_sent": "Enviado",
@@ -516,6 +528,7 @@ _ES = {
     "chart_desc": "{count} resultados; la tabla junto al gráfico da cada puntuación, franja y "
     "cambio.",
     "chart_reliable": "un cambio fiable",
+    "chart_no_score": "Todavía sin puntuación: faltan respuestas",
     # Admin: users
     "users_caption": "El equipo de la organización",
     "col_role": "Rol y acceso",
@@ -629,6 +642,9 @@ _ES = {
     "hidden": "oculto",
     "hidden_cell": "oculto (menos de {k} personas)",
     "no_consented": "No hay resultados consentidos en este periodo.",
+    "too_few": "Esto describiría a menos de {k} personas, tan pocas que se podría reconocer a "
+    "alguien, así que no se muestra. Amplía el periodo, elige otra versión o espera a que "
+    "más personas den su consentimiento.",
 }
 
 STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(

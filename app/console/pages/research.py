@@ -18,6 +18,7 @@ from app.console.language import request_locale, request_texts
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleResearcher
+from app.console.texts import texts
 from app.db import SessionDep
 from app.errors import Conflict, InvalidInput, NotFound
 from app.questionnaires.dependencies import RegistryDep
@@ -122,6 +123,14 @@ async def _query(
     return query, definition, study, values, {}
 
 
+def _refused(error: InvalidInput | TooFewPeople, locale: str) -> dict[str, str]:
+    """A refused export or aggregate as errors by field, in the page's language."""
+    if isinstance(error, TooFewPeople) and locale != "en":
+        k = error.extensions["min_people"]
+        return {"form": texts(locale)["too_few"].format(k=k)}
+    return service_errors(error, FILTER_FIELDS, locale)
+
+
 @router.get("/export")
 async def export(
     request: Request,
@@ -148,7 +157,7 @@ async def export(
             via="console",
         )
     except (InvalidInput, TooFewPeople) as error:
-        errors = service_errors(error, FILTER_FIELDS, request_locale(request))
+        errors = _refused(error, request_locale(request))
         return await research_page(request, session, registry, user, values, errors)
     headers = {**CONSOLE_HEADERS, **prepared.headers}
     state = request.app.state
@@ -214,7 +223,7 @@ async def show_aggregates(
             via="console",
         )
     except (InvalidInput, TooFewPeople) as error:
-        errors = service_errors(error, FILTER_FIELDS, request_locale(request))
+        errors = _refused(error, request_locale(request))
         return await research_page(request, session, registry, user, values, errors)
     periods = found.periods
     locale = request_locale(request)

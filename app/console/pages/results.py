@@ -42,6 +42,8 @@ class Chart:
     svg: Markup
     rows: list[tuple[TrendPoint, TrendChange | None]]
     note: str | None
+    #: How many of the results have a score (one: the chart says it is a single point).
+    scored: int
 
 
 async def results_context(
@@ -107,6 +109,7 @@ async def _charts(
                     svg=chart_svg(trend, scale, chart_id, locale, texts(locale)),
                     rows=[(p, into.get(p.assessment_id)) for p in trend.points],
                     note=next(iter(notes)) if notes else None,
+                    scored=sum(1 for p in trend.points if p.score is not None),
                 )
             )
     return charts
