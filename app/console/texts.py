@@ -246,6 +246,9 @@ _EN = {
     "col_event": "Event",
     "col_created": "Created",
     "col_tries": "Tries",
+    "delivery_pending": "pending",
+    "delivery_delivered": "delivered",
+    "delivery_failed": "failed",
     "no_events": "No events yet.",
     # Admin: audit log
     "only_action": "Only the action",
@@ -536,9 +539,9 @@ _ES = {
     "save": "Guardar",
     "add_user": "Añadir un usuario",
     "label_role": "Rol",
-    "role_admin": "administración",
+    "role_admin": "administrador/a",
     "role_therapist": "terapeuta",
-    "role_researcher": "investigación",
+    "role_researcher": "investigador/a",
     "help_admin": "gestiona los usuarios, el webhook y el registro de auditoría de la "
     "organización; ve a todos los clientes",
     "help_therapist": "añade clientes, envía enlaces de admisión, ve los resultados de sus "
@@ -566,6 +569,9 @@ _ES = {
     "col_event": "Evento",
     "col_created": "Creado",
     "col_tries": "Intentos",
+    "delivery_pending": "en espera",
+    "delivery_delivered": "entregado",
+    "delivery_failed": "fallido",
     "no_events": "Todavía no hay eventos.",
     # Admin: audit log
     "only_action": "Solo la acción",
