@@ -22,6 +22,8 @@ from app.web.formatting import number, short_day
 
 WIDTH, HEIGHT = 600, 240
 LEFT, RIGHT, TOP, BOTTOM = 44, 190, 12, 36
+#: A band name's line: about this many characters fit in the right margin at 11 px.
+LABEL_CHARS, LINE = 30, 12
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,20 @@ def plotted(
     return points
 
 
+def label_lines(label: str, width: int = LABEL_CHARS, most: int = 3) -> list[str]:
+    """A band's name in lines that fit beside the plot (SVG text does not wrap by itself);
+    Spanish names are often longer than the margin. Past `most` lines it ends in "…"."""
+    lines: list[str] = []
+    for word in label.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    if len(lines) > most:
+        lines = [*lines[: most - 1], lines[most - 1][: width - 1] + "…"]
+    return lines or [""]
+
+
 def _y(score: float, low: float, high: float) -> float:
     return TOP + (HEIGHT - TOP - BOTTOM) * (1 - (score - low) / (high - low))
 
@@ -101,10 +117,13 @@ def chart_svg(
             f'<rect class="band-{index % 4}" x="{LEFT}" y="{top:.1f}" '
             f'width="{WIDTH - LEFT - RIGHT}" height="{max(bottom - top, 1):.1f}"/>'
         )
-        parts.append(
-            f'<text class="band-label" x="{WIDTH - RIGHT + 6}" y="{(top + bottom) / 2 + 4:.1f}">'
-            f"{escape(label)}</text>"
+        lines = label_lines(label)
+        x, first = WIDTH - RIGHT + 6, (top + bottom) / 2 + 4 - (len(lines) - 1) * LINE / 2
+        spans = "".join(
+            f'<tspan x="{x}" y="{first + n * LINE:.1f}">{escape(line)}</tspan>'
+            for n, line in enumerate(lines)
         )
+        parts.append(f'<text class="band-label">{spans}</text>')
     parts.append(
         f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}"/>'
         f'<line class="axis" x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
@@ -139,8 +158,11 @@ def chart_svg(
         value = number(only.score, locale)
         if only.band_label:
             value += f" ({only.band_label})"
+        # Beside the point; just above it when the point sits on the axis (a score of 0).
+        near_axis = points[0].y > HEIGHT - BOTTOM - 14
+        y = points[0].y - 10 if near_axis else points[0].y + 5
         parts.append(
-            f'<text class="point-value" x="{points[0].x + 12}" y="{points[0].y + 5}">'
+            f'<text class="point-value" x="{points[0].x + 12}" y="{y:.1f}">'
             f"{escape(value)}</text>"
         )
     if scored:

@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
 from app.assessments.schemas import TrendChange, TrendPoint, TrendRead
-from app.console.charts import BOTTOM, HEIGHT, TOP, chart_svg, plotted, y_range
+from app.console.charts import (
+    BOTTOM,
+    HEIGHT,
+    LABEL_CHARS,
+    TOP,
+    chart_svg,
+    label_lines,
+    plotted,
+    y_range,
+)
 from app.questionnaires.model import Reliability, Scale
 from app.scoring.change import compare
 
@@ -97,7 +106,7 @@ def test_the_svg_is_well_formed_labelled_escaped_and_has_no_inline_style() -> No
     assert root.get("aria-labelledby") == "c1-title c1-desc"
     assert root.find(f"{SVG}title").text == "Revved up over time"  # type: ignore[union-attr]
     assert len(root.findall(f"{SVG}rect")) == 2  # one shaded band each
-    labels = [t.text for t in root.findall(f"{SVG}text")]
+    labels = ["".join(t.itertext()) for t in root.findall(f"{SVG}text")]
     assert "High <&>" in labels  # escaped in the markup, the text itself intact
     assert len(root.findall(f"{SVG}polyline")) == 1
     assert "style=" not in svg
@@ -135,3 +144,13 @@ def test_the_chart_speaks_the_pages_language() -> None:
     assert "5 ene 2026" in labels  # Babel's Spanish month
     tips = [t.text for t in root.iter(f"{SVG}title")]
     assert "5 ene 2026: 2,5 (Low)" in tips  # a decimal comma
+
+
+def test_a_long_band_name_is_wrapped_to_fit_beside_the_plot() -> None:
+    name = "La cercanía a veces resulta llevadera y a veces demasiado"
+    lines = label_lines(name)
+    assert " ".join(lines) == name
+    assert all(len(line) <= LABEL_CHARS for line in lines)
+    assert label_lines("Low") == ["Low"]
+    assert label_lines("word " * 40)[-1].endswith("…")
+    assert len(label_lines("word " * 40)) == 3
