@@ -118,9 +118,9 @@ def chart_svg(
             f'width="{WIDTH - LEFT - RIGHT}" height="{max(bottom - top, 1):.1f}"/>'
         )
         lines = label_lines(label)
-        x, first = WIDTH - RIGHT + 6, (top + bottom) / 2 + 4 - (len(lines) - 1) * LINE / 2
+        x, first_y = WIDTH - RIGHT + 6, (top + bottom) / 2 + 4 - (len(lines) - 1) * LINE / 2
         spans = "".join(
-            f'<tspan x="{x}" y="{first + n * LINE:.1f}">{escape(line)}</tspan>'
+            f'<tspan x="{x}" y="{first_y + n * LINE:.1f}">{escape(line)}</tspan>'
             for n, line in enumerate(lines)
         )
         parts.append(f'<text class="band-label">{spans}</text>')
@@ -162,8 +162,7 @@ def chart_svg(
         near_axis = points[0].y > HEIGHT - BOTTOM - 14
         y = points[0].y - 10 if near_axis else points[0].y + 5
         parts.append(
-            f'<text class="point-value" x="{points[0].x + 12}" y="{y:.1f}">'
-            f"{escape(value)}</text>"
+            f'<text class="point-value" x="{points[0].x + 12}" y="{y:.1f}">{escape(value)}</text>'
         )
     if scored:
         first, last = scored[0].answered_at, scored[-1].answered_at
