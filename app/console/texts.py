@@ -41,17 +41,6 @@ _EN = {
     "problem_title": "Something went wrong",
     "problem_body": "Nothing was saved. Please go back and try again.",
     "back_to_dashboard": "Back to the dashboard",
-    "client_added": "The client was added.",
-    "client_saved": "The changes were saved.",
-    "link_revoked": "The link was revoked: it no longer opens.",
-    "link_again": "That link was already made, and a link is shown only once. If it was not "
-    "passed on, revoke it below and send a new one.",
-    "user_added": "The user was added.",
-    "user_saved": "The change was saved.",
-    "study_created": "The study was created.",
-    "period_backwards": "The period ends before it starts.",
-    "no_version": "There is no such version.",
-    "no_study": "Your organization has no such study.",
     # The layout
     "nav_label": "Console",
     "nav_password": "Password",
@@ -326,6 +315,17 @@ _EN = {
     "too_few": "This would describe fewer than {k} people, few enough to single someone out, "
     "so it is refused. Widen the period, choose another version, or wait until more people "
     "have consented.",
+    "client_added": "The client was added.",
+    "client_saved": "The changes were saved.",
+    "link_revoked": "The link was revoked: it no longer opens.",
+    "link_again": "That link was already made, and a link is shown only once. If it was not "
+    "passed on, revoke it below and send a new one.",
+    "user_added": "The user was added.",
+    "user_saved": "The change was saved.",
+    "study_created": "The study was created.",
+    "period_backwards": "The period ends before it starts.",
+    "no_version": "There is no such version.",
+    "no_study": "Your organization has no such study.",
 }
 
 _ES = {
@@ -353,17 +353,6 @@ _ES = {
     "problem_title": "Algo salió mal",
     "problem_body": "No se guardó nada. Vuelve atrás e inténtalo de nuevo.",
     "back_to_dashboard": "Volver al panel",
-    "client_added": "Se añadió el cliente.",
-    "client_saved": "Se guardaron los cambios.",
-    "link_revoked": "Se retiró el enlace: ya no se abre.",
-    "link_again": "Ese enlace ya se creó, y un enlace se muestra una sola vez. Si no llegó a "
-    "compartirse, retíralo abajo y envía uno nuevo.",
-    "user_added": "Se añadió el usuario.",
-    "user_saved": "Se guardó el cambio.",
-    "study_created": "Se creó el estudio.",
-    "period_backwards": "El periodo termina antes de empezar.",
-    "no_version": "No existe esa versión.",
-    "no_study": "Tu organización no tiene ese estudio.",
     # The layout
     "nav_label": "Consola",
     "nav_password": "Contraseña",
@@ -649,6 +638,17 @@ _ES = {
     "too_few": "Esto describiría a menos de {k} personas, tan pocas que se podría reconocer a "
     "alguien, así que no se muestra. Amplía el periodo, elige otra versión o espera a que "
     "más personas den su consentimiento.",
+    "client_added": "Se añadió el cliente.",
+    "client_saved": "Se guardaron los cambios.",
+    "link_revoked": "Se retiró el enlace: ya no se abre.",
+    "link_again": "Ese enlace ya se creó, y un enlace se muestra una sola vez. Si no llegó a "
+    "compartirse, retíralo abajo y envía uno nuevo.",
+    "user_added": "Se añadió el usuario.",
+    "user_saved": "Se guardó el cambio.",
+    "study_created": "Se creó el estudio.",
+    "period_backwards": "El periodo termina antes de empezar.",
+    "no_version": "No existe esa versión.",
+    "no_study": "Tu organización no tiene ese estudio.",
 }
 
 STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
