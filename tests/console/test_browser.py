@@ -2,7 +2,8 @@
 on SQLite and PostgreSQL: the whole path from the first admin to an acknowledged result.
 
 Every console page on the way is audited with axe-core (from npm, see package.json),
-injected by Playwright: 0 violations. Screenshots at phone and desktop sizes are kept in
+injected by Playwright: 0 violations, in English and, for a therapist signing in with a
+Spanish browser, in Spanish. Screenshots at phone and desktop sizes are kept in
 test-artifacts/. The staff context bypasses the CSP only so that axe can be injected; the
 client answers in a context that keeps it.
 """
@@ -210,6 +211,8 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     shoot(page, "print")
     page.emulate_media(media="screen")
 
+    spanish_walk(chromium, base)
+
     page.goto(f"{base}/console")
     page.locator(".alert-item").get_by_role("button", name="Mark as seen").click()
     assert "Needs your attention (0)" in page.inner_text("main")
@@ -250,6 +253,59 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     page.get_by_role("button", name="Show the aggregates").click()
     audit(page, "aggregates")
     staff.close()
+
+
+def spanish_walk(chromium: Browser, base: str) -> None:  # noqa: F811 (the fixture's name)
+    """The therapist signs in with a Spanish browser: the sign-in page, the dashboard and the
+    client page speak Spanish (axe: 0 there too); the layout's switch changes the language
+    without script, and the "forgot password" page follows it."""
+    context = chromium.new_context(
+        viewport=DESKTOP, bypass_csp=True, locale="es-ES", java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(f"{base}/console")
+    assert page.get_attribute("html", "lang") == "es"
+    assert page.get_by_role("heading", level=1).inner_text() == "Iniciar sesión"
+    page.get_by_label("Correo electrónico").fill("sam@clinic.test")
+    page.get_by_label("Contraseña").fill(THERAPIST_PASSWORD)
+    page.get_by_role("button", name="Iniciar sesión").click()
+    page.wait_for_url(f"{base}/console")
+    main = page.inner_text("main")
+    assert page.get_by_role("heading", level=1).inner_text() == "Panel"
+    assert "Necesita tu atención (1)" in main
+    assert "Tus clientes (1)" in main
+    page.get_by_role("link", name="Robin (Mondays)").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Robin (Mondays)"
+    assert "A lo largo del tiempo" in page.inner_text("main")
+    assert "Último resultado" in page.inner_text("main")
+
+    # The switch is a plain form: English, then back to Spanish.
+    page.get_by_role("button", name="English").click()
+    assert page.get_attribute("html", "lang") == "en"
+    assert "Over time" in page.inner_text("main")
+    page.get_by_role("button", name="Español").click()
+    assert page.get_attribute("html", "lang") == "es"
+    context.close()
+
+    # With script (for axe), the same pages audited in Spanish.
+    context = chromium.new_context(viewport=DESKTOP, bypass_csp=True, locale="es-ES")
+    page = context.new_page()
+    page.goto(f"{base}/console")
+    audit(page, "sign-in in Spanish")
+    page.get_by_role("link", name="¿Olvidaste tu contraseña?").click()
+    assert page.get_attribute("html", "lang") == "es"
+    audit(page, "forgot password in Spanish")
+    page.goto(f"{base}/console")
+    page.get_by_label("Correo electrónico").fill("sam@clinic.test")
+    page.get_by_label("Contraseña").fill(THERAPIST_PASSWORD)
+    page.get_by_role("button", name="Iniciar sesión").click()
+    page.wait_for_url(f"{base}/console")
+    audit(page, "dashboard in Spanish")
+    shoot(page, "dashboard-es")
+    page.get_by_role("link", name="Robin (Mondays)").first.click()
+    audit(page, "client page in Spanish")
+    shoot(page, "client-es")
+    context.close()
 
 
 def _definition():  # type: ignore[no-untyped-def]

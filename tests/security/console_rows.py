@@ -95,6 +95,8 @@ CONSOLE_PUBLIC: set[Route] = {
     ("GET", "/console/sign-in"),
     ("POST", "/console/sign-in"),
     ("GET", "/console/static/{name}"),
+    # The language switch: a preference cookie, for anyone (the sign-in page has it too).
+    ("POST", "/console/language"),
 }
 
 #: Admissions that end the principal's session, tried last.

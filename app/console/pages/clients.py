@@ -13,13 +13,13 @@ from app.clinic.models import Client
 from app.clinic.schemas import ClientCreate, InvitationCreate
 from app.console import submissions
 from app.console.forms import as_list, read_form, service_errors, validate
+from app.console.language import request_locale, request_texts
 from app.console.lookups import ConsoleClient, ConsoleInvitation
 from app.console.pages.results import results_context
 from app.console.qr import qr_svg
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleClinician
-from app.console.texts import texts
 from app.db import SessionDep, utcnow
 from app.errors import InvalidInput
 from app.questionnaires.dependencies import RegistryDep
@@ -28,11 +28,6 @@ from app.questionnaires.schemas import localized
 from app.web.headers import CONSOLE_HEADERS
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
-CLIENT_LABELS = {"label": "Name or label", "email": "Email"}
-LINK_LABELS = {
-    "questionnaires": "Questionnaires",
-    "expires_in_days": "Days until the link expires",
-}
 
 
 def redirect(target: str) -> RedirectResponse:
@@ -40,12 +35,14 @@ def redirect(target: str) -> RedirectResponse:
     return RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))
 
 
-def questionnaire_choices(registry: Registry) -> list[tuple[str, str]]:
+def questionnaire_choices(registry: Registry, locale: str = "en") -> list[tuple[str, str]]:
     """(id, title) of every questionnaire a link can include, at its latest version.
 
     `latest_offered` is the API's rule too: one needing permission is off until enabled.
     """
-    return [(d.id, localized(d.title, "en", d.default_locale)) for d in registry.latest_offered()]
+    return [
+        (d.id, localized(d.title, locale, d.default_locale)) for d in registry.latest_offered()
+    ]
 
 
 @router.get("/clients")
@@ -57,7 +54,8 @@ async def client_list(
 ) -> Response:
     """The clinician's clients, newest first."""
     found = await service.list_clients(session, user, limit=50, cursor=cursor)
-    return page(request, "console/clients/list.html", user, title="Clients", clients=found)
+    title = request_texts(request)["nav_clients"]
+    return page(request, "console/clients/list.html", user, title=title, clients=found)
 
 
 def client_form(
@@ -69,16 +67,17 @@ def client_form(
     nonce: str,
 ) -> Response:
     """The add or edit form (422 when it shows errors)."""
+    t = request_texts(request)
     return page(
         request,
         "console/clients/form.html",
         user,
         422 if errors else 200,
-        title="Edit client" if client else "Add a client",
+        title=t["edit_client"] if client else t["add_client"],
         client=client,
         values=values,
         errors=errors,
-        labels=CLIENT_LABELS,
+        labels={"label": t["label_label"], "email": t["label_email"]},
         nonce=nonce,
     )
 
@@ -93,7 +92,8 @@ async def new_client(request: Request, user: ConsoleClinician) -> Response:
 async def create_client(request: Request, session: SessionDep, user: ConsoleClinician) -> Response:
     """Add a client once (a second submit of the same form goes to the first one's page)."""
     data = await read_form(request)
-    body, errors = validate(ClientCreate, {"label": data.get("label"), "email": data.get("email")})
+    fields = {"label": data.get("label"), "email": data.get("email")}
+    body, errors = validate(ClientCreate, fields, request_locale(request))
     nonce = str(data.get(submissions.FIELD, ""))
     if body is None:
         return client_form(request, user, None, data, errors, nonce)
@@ -119,7 +119,8 @@ async def update_client(
 ) -> Response:
     """Save the client's label and email (saving twice is harmless)."""
     data = await read_form(request)
-    body, errors = validate(ClientCreate, {"label": data.get("label"), "email": data.get("email")})
+    fields = {"label": data.get("label"), "email": data.get("email")}
+    body, errors = validate(ClientCreate, fields, request_locale(request))
     if body is None:
         return client_form(request, user, client, data, errors, "")
     await service.update_client(session, client, body.label, body.email)
@@ -140,7 +141,9 @@ async def client_page(
     """The client's page: details, intake links and the form to send one; results."""
     now = utcnow()
     links = await invitations.list_invitations(session, client)
-    context = await results_context(session, registry, user, client)
+    locale = request_locale(request)
+    t = request_texts(request)
+    context = await results_context(session, registry, user, client, locale)
     return page(
         request,
         "console/clients/page.html",
@@ -149,10 +152,13 @@ async def client_page(
         title=client.label,
         client=client,
         links=[(i, invitations.invitation_status(i, now)) for i in links],
-        choices=questionnaire_choices(registry),
+        choices=questionnaire_choices(registry, locale),
         link_values=link_values or {"expires_in_days": "7", "show_feedback": True},
         errors=link_errors or {},
-        labels=LINK_LABELS,
+        labels={
+            "questionnaires": t["label_questionnaires"],
+            "expires_in_days": t["label_expires_in_days"],
+        },
         nonce=submissions.new_nonce(),
         notice=_notice(request),
         **context,
@@ -164,7 +170,7 @@ def _notice(request: Request) -> str | None:
     keys = {"added": "client_added", "saved": "client_saved", "revoked": "link_revoked"}
     keys["again"] = "link_again"
     found = next((text for flag, text in keys.items() if request.query_params.get(flag)), None)
-    return texts()[found] if found else None
+    return request_texts(request)[found] if found else None
 
 
 @router.get("/clients/{client_id}")
@@ -195,13 +201,14 @@ async def send_link(
         "expires_in_days": data.get("expires_in_days", ""),
         "show_feedback": data.get("show_feedback") == "yes",
     }
-    body, errors = validate(InvitationCreate, values)
+    locale = request_locale(request)
+    body, errors = validate(InvitationCreate, values, locale)
     chosen: list[dict[str, Any]] = []
     if body is not None:
         try:
             chosen = invitations.resolve_questionnaires(registry, body.questionnaires)
         except InvalidInput as error:
-            errors = service_errors(error)
+            errors = service_errors(error, locale=locale)
     if body is None or errors:
         return await client_page(
             request,
@@ -232,11 +239,11 @@ async def send_link(
         "console/clients/link.html",
         user,
         201,
-        title="Intake link",
+        title=request_texts(request)["intake_link"],
         client=client,
         invitation=invitation,
         url=url,
-        qr=qr_svg(url),
+        qr=qr_svg(url, request_texts(request)["qr_title"]),
     )
 
 
