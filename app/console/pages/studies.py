@@ -99,14 +99,14 @@ async def create_study(request: Request, session: SessionDep, admin: ConsoleAdmi
     data = await read_form(request)
     values = {"name": str(data.get("name", "")).strip()}
     body, errors = validate(StudyCreate, values)
+    errors = {k: texts().get(f"study_error_{k}", v) for k, v in errors.items()}
     if body is not None:
         try:
-            study = await studies.create_study(session, admin, body.name)
-        except Conflict as error:
-            errors = {"name": texts()["study_name_taken"]} if service_errors(error) else {}
+            await studies.create_study(session, admin, body.name)
+        except Conflict:  # the name is taken in the organization
+            errors = {"name": texts()["study_name_taken"]}
         else:
             return _redirect(f"{HERE}?created=1")
-    errors = {k: texts().get(f"study_error_{k}", v) for k, v in errors.items()}
     return await studies_page(request, session, admin, values, errors)
 
 
