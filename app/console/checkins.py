@@ -58,7 +58,7 @@ class ShownSchedule:
 
     read: ScheduleRead
     starts_local: str
-    ends_local: str | None
+    last_local: str | None
     next_local: str | None
 
 
@@ -104,8 +104,8 @@ async def schedules_context(
             ShownSchedule(
                 read=read,
                 starts_local=local_time(read.starts_at, "en", zone),
-                ends_local=local_time(read.ends_at, "en", zone) if read.ends_at else None,
-                next_local=local_time(read.next_due_at, "en", zone) if read.next_due_at else None,
+                last_local=_local(service.due_of(schedule, read.occurrences_total - 1), zone),
+                next_local=_local(read.next_due_at, zone),
             )
         )
     missed: list[OccurrenceRead] = [
@@ -160,6 +160,10 @@ async def deliveries_context(
         "can_email": can_email(settings, client),
         "opted_out": client.email_opt_out_at,
     }
+
+
+def _local(moment: datetime | None, zone: str) -> str | None:
+    return None if moment is None else local_time(moment, "en", zone)
 
 
 def local_moment(day: str, clock: str, zone: str) -> datetime | None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from babel.dates import format_datetime
 from fastapi import FastAPI
 from sqlalchemy import select
 
@@ -123,7 +124,11 @@ async def test_a_two_weekly_check_in_in_the_organizations_time_zone(
     assert "The check-ins were scheduled" in shown
     assert "Times are in your organization's time zone, Europe/Madrid." in shown
     assert "Every 2 week(s)" in shown
-    for words in ("Status Active", "Sent so far 0 of 3", "Last check-in After 3 check-ins"):
+    last = (local + timedelta(weeks=4)).replace(tzinfo=ZoneInfo("Europe/Madrid"))
+    madrid = ZoneInfo("Europe/Madrid")
+    last_words = main_text(format_datetime(last, format="long", tzinfo=madrid, locale="en"))
+    assert "9:30:00" in last_words
+    for words in ("Status Active", "Sent so far 0 of 3", f"{last_words} (After 3 check-ins)"):
         assert words in shown
     assert "9:30:00" in shown  # the first and next check-in, at Madrid's wall time
 
