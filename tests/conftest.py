@@ -29,6 +29,7 @@ from app.config import Settings
 from app.main import create_app
 from app.migrations import upgrade
 from app.models import StoredDefinition, metadata
+from tests.mailserver import MailServer, send_email_through, smtp_server
 
 # Outside development the app refuses to start without a real secret; the tests run as "test"
 # (in this process and in the servers they start), so the whole session gets one.
@@ -178,3 +179,16 @@ async def new_staff(
         await session.flush()
         token = await issue_token(session, user, timedelta(hours=1))
     return {"Authorization": f"Bearer {token}"}, user.id, organization_id
+
+
+@pytest.fixture
+def mail() -> Iterator[MailServer]:
+    """A real SMTP server (aiosmtpd) for the test, with the mailbox it fills."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def mailing_app(app: FastAPI, mail: MailServer) -> FastAPI:
+    """The app with its outbox email channel pointed at the test SMTP server."""
+    return send_email_through(app, mail)

@@ -23,7 +23,10 @@ from typing import Any
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from fastapi import FastAPI
 
+from app.mail.senders import SmtpSender
+from app.outbox.channels.email import EmailChannel
 from tests.servers import free_port
 
 USERNAME = "attune"
@@ -134,3 +137,10 @@ def smtp_server(*, tls: bool = False) -> Iterator[MailServer]:
         yield MailServer(url, mailbox, client_tls)
     finally:
         controller.stop()
+
+
+def send_email_through(app: FastAPI, server: MailServer) -> FastAPI:
+    """Point the app's outbox email channel at a test SMTP server (the worker then sends there)."""
+    sender = SmtpSender(server.url, "attune@clinic.example")
+    app.state.outbox_channels["email"] = EmailChannel(app.state.settings, sender)
+    return app

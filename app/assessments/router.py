@@ -106,7 +106,7 @@ async def get_assessment(
 @router.put(
     "/assessments/{assessment_id}/answers",
     response_model=AssessmentRead,
-    responses=problems(401, 404, 409, 412, 413, 422) | sent(200, "ETag", "Location"),
+    responses=problems(401, 403, 404, 409, 412, 413, 422) | sent(200, "ETag", "Location"),
 )
 async def save_answers(
     body: AnswersUpdate,
@@ -134,6 +134,7 @@ async def save_answers(
     responses=problems(
         400,
         401,
+        403,
         404,
         409,
         410,

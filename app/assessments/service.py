@@ -120,6 +120,7 @@ async def save_answers(
     saving at once cannot silently overwrite each other.
     """
     _require_in_progress(assessment)
+    require_offered(registry, assessment)
     if if_match is not None and if_match != assessment.revision:
         raise PreconditionFailed(
             f"The assessment is at revision {assessment.revision}, not {if_match}: "
@@ -160,6 +161,7 @@ async def submit_assessment(
             "This assessment was already submitted.",
             result=f"/v1/assessments/{assessment.id}/result",
         )
+    require_offered(registry, assessment)
     definition = await definition_of(session, registry, assessment)
     if not assessment.answers:
         raise InvalidInput(
@@ -236,6 +238,22 @@ async def result_of(session: AsyncSession, assessment: Assessment) -> Result:
     """The stored result of a submitted assessment."""
     statement = select(Result).where(Result.assessment_id == assessment.id)
     return (await session.execute(statement)).scalar_one()
+
+
+def require_offered(registry: Registry, assessment: Assessment) -> None:
+    """403 for answering a questionnaire that is no longer offered here.
+
+    An assessment started while the operator had a `requires_permission` questionnaire
+    enabled stays stored (and its results, if submitted, still show and rescore), but it is
+    not answered or scored after the questionnaire is turned off: while off it is not
+    servable. `Registry.is_offered` is the same rule that lists and invites.
+    """
+    if not registry.is_offered(assessment.questionnaire_id):
+        raise Forbidden(
+            f"The questionnaire {assessment.questionnaire_id} is no longer offered here, so "
+            "this assessment cannot be answered or submitted.",
+            questionnaire_id=assessment.questionnaire_id,
+        )
 
 
 def _require_in_progress(assessment: Assessment) -> None:

@@ -58,11 +58,13 @@ async def submit_through_link(
         raise Gone("This link can no longer be used.", reason=reason)
     submitted = await submit_assessment(session, registry, assessment, respondent, idempotency_key)
     if not submitted.replayed:
-        await spend_if_complete(session, invitation.id)
+        await spend_if_complete(session, registry, invitation.id)
     return submitted
 
 
-async def spend_if_complete(session: AsyncSession, invitation_id: uuid.UUID) -> bool:
+async def spend_if_complete(
+    session: AsyncSession, registry: Registry, invitation_id: uuid.UUID
+) -> bool:
     """Spend a link answered over the API once all its questionnaires are submitted.
 
     The form spends the link when it submits; an app using the link's token submits one
@@ -79,7 +81,8 @@ async def spend_if_complete(session: AsyncSession, invitation_id: uuid.UUID) -> 
         .order_by(Assessment.submitted_at, Assessment.id)
     )
     done = {a.questionnaire_id: (a, r) for a, r in await session.execute(statement)}
-    if any(q["id"] not in done for q in invitation.questionnaires):
+    # A questionnaire no longer offered here cannot be answered, so it is not waited for.
+    if any(q["id"] not in done for q in invitation.questionnaires if registry.is_offered(q["id"])):
         return False
     now = utcnow()
     if not await claim_link(session, invitation, now, consent=None):

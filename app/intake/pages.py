@@ -80,6 +80,11 @@ _EN = {
     "gone_expired": "The time for this link has run out.",
     "gone_revoked": "This link was withdrawn.",
     "gone_conflict": "Your answers were just sent from another window or tab.",
+    "gone_withdrawn": "The questions of this link are no longer offered here.",
+    "withdrawn": (
+        "{titles} is no longer offered here, so it has been left out. You do not need to do "
+        "anything about it; the other questions work as before."
+    ),
     "gone_next": "If you would like to answer again, please ask your therapist for a new one.",
     "missing_title": "We cannot find this link",
     "missing_body": (
@@ -147,6 +152,11 @@ _ES = {
     "gone_expired": "El plazo de este enlace terminó.",
     "gone_revoked": "Este enlace se retiró.",
     "gone_conflict": "Tus respuestas se acaban de enviar desde otra ventana o pestaña.",
+    "gone_withdrawn": "Las preguntas de este enlace ya no se ofrecen aquí.",
+    "withdrawn": (
+        "{titles} ya no se ofrece aquí, así que se ha dejado fuera. No tienes que hacer nada; "
+        "las demás preguntas funcionan como antes."
+    ),
     "gone_next": "Si quieres responder de nuevo, pide a tu terapeuta un enlace nuevo.",
     "missing_title": "No encontramos este enlace",
     "missing_body": (
@@ -220,6 +230,8 @@ class FormState:
     saved: bool = False
     consent: bool = False
     missing: Mapping[str, list[str]] = field(default_factory=dict)
+    #: titles of the link's questionnaires no longer offered here (left out, said kindly).
+    withdrawn: tuple[str, ...] = ()
 
 
 def form_page(
@@ -343,6 +355,7 @@ _MESSAGE_LINES: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "expired": ("gone_expired", "gone_next"),
         "revoked": ("gone_revoked", "gone_next"),
         "conflict": ("gone_conflict", "gone_next"),
+        "withdrawn": ("gone_withdrawn", "gone_next"),
         "missing": ("missing_body",),
         "wait": ("wait_body",),
         "problem": ("problem_body",),
@@ -350,7 +363,13 @@ _MESSAGE_LINES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     }
 )
 _MESSAGE_TITLES = MappingProxyType(
-    {"used": "gone", "expired": "gone", "revoked": "gone", "conflict": "gone"}
+    {
+        "used": "gone",
+        "expired": "gone",
+        "revoked": "gone",
+        "conflict": "gone",
+        "withdrawn": "gone",
+    }
 )
 
 

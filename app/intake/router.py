@@ -37,6 +37,8 @@ from app.intake.pages import (
 from app.intake.readback import submitted_feedback
 from app.intake.service import MissingAnswers, Part
 from app.questionnaires.dependencies import LangQuery, RegistryDep, locales_wanted
+from app.questionnaires.registry import Registry
+from app.questionnaires.schemas import localized
 from app.ratelimit import Bucket, Limiter, address_key, client_address
 
 router = APIRouter(prefix="/intake", tags=["intake"], include_in_schema=False)
@@ -89,10 +91,13 @@ async def show_form(
                 )
         return _error_page(error, locale)
     step = min(step, len(parts))
-    state = FormState(token, step, lang, invitation.expires_at, saved=saved)
+    left_out = _withdrawn_titles(registry, invitation, locale)
+    state = FormState(token, step, lang, invitation.expires_at, saved=saved, withdrawn=left_out)
     if check:
         missing = service.missing_answers([parts[step - 1]])
-        state = FormState(token, step, lang, invitation.expires_at, missing=missing)
+        state = FormState(
+            token, step, lang, invitation.expires_at, missing=missing, withdrawn=left_out
+        )
     return form_page(parts, state, locale, wanted)
 
 
@@ -163,6 +168,7 @@ async def _submit(
             visit.invitation.expires_at,
             consent=consent,
             missing=error.missing,
+            withdrawn=_withdrawn_titles(registry, visit.invitation, visit.locale),
         )
         return form_page(visit.parts, state, visit.locale, visit.wanted, status_code=422)
     await notify_flagged(session, settings, visit.invitation.id)
@@ -198,6 +204,14 @@ async def _open(
         )
         await limiter.reserve(bucket)  # 429 once the address has used up its failures
         raise
+
+
+def _withdrawn_titles(registry: Registry, invitation: Invitation, locale: str) -> tuple[str, ...]:
+    """The titles of the link's questionnaires no longer offered here, for the form's notice."""
+    return tuple(
+        localized(d.title, locale, d.default_locale)
+        for d in service.withdrawn(registry, invitation)
+    )
 
 
 def _error_page(error: AppError, locale: str) -> Response:

@@ -95,25 +95,46 @@ async def authenticate_invitation(
     return respondent, InvitationScope(invitation.id, questionnaires, invitation.show_feedback)
 
 
+def offered_references(registry: Registry, invitation: Invitation) -> list[dict[str, str]]:
+    """The invitation's questionnaires that are still offered here, in its order.
+
+    A link made while the operator had a `requires_permission` questionnaire enabled keeps
+    naming it after it is turned off; from then on it is not served (the licence no longer
+    covers it here), and the rest of the link still works. `Registry.is_offered` is the one
+    rule, as for listing and inviting.
+    """
+    return [q for q in invitation.questionnaires if registry.is_offered(q["id"])]
+
+
+def withdrawn(registry: Registry, invitation: Invitation) -> list[Definition]:
+    """The invitation's questionnaires no longer offered here, for the form to name kindly."""
+    return [
+        registry.get(q["id"], q["version"])
+        for q in invitation.questionnaires
+        if not registry.is_offered(q["id"])
+    ]
+
+
 async def intake_assessments(
     session: AsyncSession, registry: Registry, invitation: Invitation, client: Client
 ) -> list[Part]:
-    """One assessment per questionnaire of the invitation, in its order.
+    """One assessment per offered questionnaire of the invitation, in its order (410 if none).
 
     Made on the first visit and found again on later ones (also one an app submitted with
     the link's token), so a person resumes where they left off. The invitation row is locked
     while they are made (PostgreSQL; SQLite's write transactions are serial already), so two
     first visits at once make one set.
     """
+    offered = offered_references(registry, invitation)
     found = await _existing(session, invitation)
-    if len(found) < len(invitation.questionnaires):
+    if any(reference["id"] not in found for reference in offered):
         await session.execute(
             select(Invitation.id).where(Invitation.id == invitation.id).with_for_update()
         )
         found = await _existing(session, invitation)
     respondent = await _respondent(session, client)
     parts = []
-    for reference in invitation.questionnaires:
+    for reference in offered:
         definition = registry.get(reference["id"], reference["version"])
         assessment = found.get(definition.id)
         if assessment is None:
@@ -122,6 +143,8 @@ async def intake_assessments(
                 source="intake", invitation_id=invitation.id,
             )  # fmt: skip
         parts.append(Part(await definition_of(session, registry, assessment), assessment))
+    if not parts:
+        raise Gone("No questionnaire of this link is offered here any more.", reason="withdrawn")
     return parts
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -14,13 +13,11 @@ from sqlalchemy import select
 from app.accounts.models import Organization, User
 from app.config import Settings
 from app.db import utcnow
-from app.mail.senders import SmtpSender
-from app.outbox.channels.email import EmailChannel
 from app.outbox.models import OutboxMessage
 from app.outbox.worker import deliver_due
 from tests.accounts.staff import PASSWORD, bearer, login, new_user
 from tests.conftest import snapshot
-from tests.mailserver import MailServer, Received, smtp_server
+from tests.mailserver import MailServer, Received
 
 PUBLIC_URL = "https://attune.example"
 EMAIL = "sam@clinic.test"
@@ -39,21 +36,6 @@ def settings(database_url: str) -> Settings:
         password_reset_account_limit="3/hour",
         password_reset_address_limit="6/hour",
     )
-
-
-@pytest.fixture
-def mail() -> Iterator[MailServer]:
-    """A real SMTP server for the test."""
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def mailing_app(app: FastAPI, mail: MailServer) -> FastAPI:
-    """The app with its email channel pointed at the test SMTP server."""
-    channel = EmailChannel(app.state.settings, SmtpSender(mail.url, "attune@clinic.example"))
-    app.state.outbox_channels["email"] = channel
-    return app
 
 
 async def ask(client: httpx.AsyncClient, email: str = EMAIL) -> httpx.Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -12,32 +11,15 @@ from sqlalchemy import select
 
 from app.accounts.attention import notify_flagged
 from app.assessments.models import Assessment, Result
-from app.mail.senders import SmtpSender
-from app.outbox.channels.email import EmailChannel
 from app.outbox.models import OutboxMessage
 from app.outbox.worker import deliver_due
 from tests.api.answering import start, submit
 from tests.clinic.conftest import CALM, FLAGGING, PUBLIC_URL, add_client, answers
 from tests.conftest import new_staff
-from tests.mailserver import MailServer, smtp_server
+from tests.mailserver import MailServer
 
 LABEL = "Robin (Thursdays)"
 QUESTIONNAIRE = "window-of-tolerance"
-
-
-@pytest.fixture
-def mail() -> Iterator[MailServer]:
-    """A real SMTP server for the test."""
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def mailing_app(app: FastAPI, mail: MailServer) -> FastAPI:
-    """The app with its email channel pointed at the test SMTP server."""
-    channel = EmailChannel(app.state.settings, SmtpSender(mail.url, "attune@clinic.example"))
-    app.state.outbox_channels["email"] = channel
-    return app
 
 
 async def therapist(client: httpx.AsyncClient, app: FastAPI, opt_in: bool) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,30 +11,13 @@ from fastapi import FastAPI
 from sqlalchemy import select, update
 
 from app.db import utcnow
-from app.mail.senders import SmtpSender
-from app.outbox.channels.email import EmailChannel
 from app.outbox.models import OutboxAttempt, OutboxMessage
 from app.outbox.worker import deliver_due
 from tests.clinic.conftest import PUBLIC_URL, add_client
 from tests.conftest import new_staff, snapshot
-from tests.mailserver import MailServer, Received, smtp_server
+from tests.mailserver import MailServer, Received
 
 LABEL = "Robin (Thursdays)"
-
-
-@pytest.fixture
-def mail() -> Iterator[MailServer]:
-    """A real SMTP server for the test."""
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def mailing_app(app: FastAPI, mail: MailServer) -> FastAPI:
-    """The app with its email channel pointed at the test SMTP server."""
-    channel = EmailChannel(app.state.settings, SmtpSender(mail.url, "attune@clinic.example"))
-    app.state.outbox_channels["email"] = channel
-    return app
 
 
 async def send_due(app: FastAPI) -> int:

@@ -93,7 +93,7 @@ async def test_every_option_is_a_labelled_radio_in_a_fieldset(
 async def test_every_intake_page_has_the_security_headers(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    link = await make_link(app, ("three-item-loneliness", "de-jong-gierveld-6"))
+    link = await make_link(app, ("three-item-loneliness", "connection"))
     assert_secure(await client.get(link.url))
     assert_secure(await client.post(link.url, data={"step": "1", "action": "next"}))
     assert_secure(await client.get("/intake/ati_not-a-real-token"))
@@ -104,7 +104,7 @@ async def test_every_intake_page_has_the_security_headers(
 async def test_saved_answers_come_back_on_a_later_visit(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    link = await make_link(app, ("three-item-loneliness", "de-jong-gierveld-6"))
+    link = await make_link(app, ("three-item-loneliness", "connection"))
     page = (await client.get(link.url)).text
     first, second = list(radios(page))[:2]
     value = radios(page)[first][2]
@@ -117,7 +117,7 @@ async def test_saved_answers_come_back_on_a_later_visit(
     assert "Your answers are saved" in again
     assert f'id="answer-{first}-{value}" name="answer-{first}" value="{value}" checked>' in again
     assert f'name="answer-{second}" value="{radios(page)[second][0]}">' in again
-    assert "1 of 9 questions answered" in again
+    assert "1 of 15 questions answered" in again
 
     moved = await client.post(link.url, data={"step": "1", "action": "next"})
     assert moved.headers["location"] == f"/intake/{link.token}?step=2"
@@ -132,7 +132,7 @@ async def test_saved_answers_come_back_on_a_later_visit(
 async def test_missing_answers_are_shown_next_to_their_questions_and_nothing_is_sent(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    link = await make_link(app, ("three-item-loneliness", "de-jong-gierveld-6"))
+    link = await make_link(app, ("three-item-loneliness", "connection"))
     page = (await client.get(link.url)).text
     items = list(radios(page))
     await client.post(link.url, data={"step": "1", "action": "next", **all_answers(page)})
@@ -169,13 +169,13 @@ async def test_missing_answers_are_shown_next_to_their_questions_and_nothing_is_
     }
     assessments = await rows(app, Assessment, invitation_id=link.invitation_id)
     assert {a.status for a in assessments} == {"in_progress"}
-    assert sum(len(a.answers) for a in assessments) == 3 + 6 - 2
+    assert sum(len(a.answers) for a in assessments) == 3 + 12 - 2
 
 
 async def test_missing_answers_on_an_earlier_page_lead_back_to_it(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    link = await make_link(app, ("three-item-loneliness", "de-jong-gierveld-6"))
+    link = await make_link(app, ("three-item-loneliness", "connection"))
     step_two = (await client.get(f"{link.url}?step=2")).text
     fields = all_answers(step_two)
     gap = sorted(fields)[0].removeprefix("answer-")

@@ -19,11 +19,13 @@ from tests.conftest import new_staff, snapshot
 from tests.intake.links import make_link
 
 SUPPORT = Registry.load().support
-SHIPPED = {"US", "CA", "GB", "IE", "ES", "MX", "AR", "CO", "CL"}
+#: Argentina is not shipped: none of its lines could be checked at an official page.
+SHIPPED = {"US", "CA", "GB", "IE", "ES", "MX", "CO", "CL"}
 
 
 def test_every_required_country_ships_with_an_international_fallback() -> None:
     assert set(SUPPORT.regions) >= SHIPPED
+    assert "AR" not in SUPPORT.regions
     assert "findahelpline.com" in (SUPPORT.international[0].url or "")
     assert SUPPORT.regions["CA"].crisis.phone == "988"
 
@@ -64,7 +66,8 @@ OWN = OrganizationSupport(
     ("wanted", "organization", "deployment", "language", "region", "first_phone"),
     [
         (["es-MX"], None, None, "es", "MX", "800 911 2000"),  # the reader's own region
-        (["es-AR"], MEXICO, "US", "es", "AR", "135"),  # ... wins over the organization's
+        (["es-CO"], MEXICO, "US", "es", "CO", "192"),  # ... wins over the organization's
+        (["es-AR"], None, None, "es", None, "800 911 2000"),  # not shipped: the Spanish list
         (["es"], MEXICO, "US", "es", "MX", "800 911 2000"),  # then the organization's
         (["es"], None, "US", "es", "US", "988"),  # then the deployment's
         (["en-IE"], None, None, "en", "IE", "116 123"),
@@ -92,7 +95,7 @@ def test_the_spanish_default_names_the_country_of_every_number_and_is_not_spain_
     choice = choose_support(SUPPORT, ["es"])
     countries = [r.country for r in choice.resources if r.phone]
     assert all(countries)
-    assert {"México", "Argentina", "Colombia", "Chile", "España"} <= set(countries)
+    assert {"México", "Colombia", "Chile", "España"} <= set(countries)
     assert countries[0] != "España"
     assert choice.pointer.startswith("Si piensas en quitarte la vida o estás en peligro ahora")
 
@@ -101,8 +104,14 @@ def test_the_pointer_names_the_region_line_and_emergency_number() -> None:
     mexico = choose_support(SUPPORT, ["es-MX"])
     assert "800 911 2000 (Línea de la Vida (CONASAMA))" in mexico.pointer
     assert mexico.pointer.endswith("911.")
-    ireland = choose_support(SUPPORT, ["en-IE"])  # no checked emergency number shipped
-    assert ireland.pointer.endswith("your local emergency number.")
+    # Checked at official pages: 999 in the UK (NHS), 999 or 112 in Ireland (Citizens
+    # Information); Argentina's differs by province, so none is shipped for it.
+    for tag in ("en-GB", "en-IE"):
+        assert choose_support(SUPPORT, [tag]).pointer.endswith(", or 999."), tag
+    assert "116 123 (Samaritans Ireland)" in choose_support(SUPPORT, ["en-IE"]).pointer
+    argentina = choose_support(SUPPORT, ["es-AR"])
+    assert argentina.pointer == SUPPORT.texts["es"].pointer_general
+    assert argentina.resources[-1].url == "https://findahelpline.com"
 
 
 async def one_shot(client: httpx.AsyncClient, auth: dict[str, str], lang: str) -> dict[str, Any]:
@@ -189,7 +198,7 @@ async def test_a_client_answering_through_an_intake_link_gets_the_clinics_lines(
     link = await make_link(app, ("three-item-loneliness",))
     async with app.state.sessionmaker.begin() as session:
         organization = await session.get_one(Organization, link.organization_id)
-        organization.support_country = "AR"
+        organization.support_country = "CO"
         organization.support_lines = [
             {"name": "Guardia", "description": "La clínica", "phone": "7"}
         ]
@@ -205,5 +214,5 @@ async def test_a_client_answering_through_an_intake_link_gets_the_clinics_lines(
     submitted = await submit(client, auth, created["id"])  # the last part: the link is spent
     assert submitted.status_code == 200, submitted.text
     support = submitted.json()["feedback"]["support"]
-    assert support["region"] == "AR"  # the reader's tag names no region: the clinic's country
-    assert [r["phone"] for r in support["resources"][:2]] == ["7", "135"]
+    assert support["region"] == "CO"  # the reader's tag names no region: the clinic's country
+    assert [r["phone"] for r in support["resources"][:2]] == ["7", "192"]

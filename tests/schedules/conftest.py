@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,13 +12,11 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.db import utcnow
-from app.mail.senders import SmtpSender
-from app.outbox.channels.email import EmailChannel
 from app.outbox.worker import deliver_due
 from app.schedules.tick import tick
 from tests.clinic.conftest import PUBLIC_URL
 from tests.intake.links import all_answers
-from tests.mailserver import MailServer, Received, smtp_server
+from tests.mailserver import Received
 
 
 @pytest.fixture
@@ -31,21 +28,6 @@ def settings(database_url: str) -> Settings:
         public_url=PUBLIC_URL,
         outbox_poll_seconds=0,
     )
-
-
-@pytest.fixture
-def mail() -> Iterator[MailServer]:
-    """A real SMTP server for the test."""
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def mailing_app(app: FastAPI, mail: MailServer) -> FastAPI:
-    """The app with its email channel pointed at the test SMTP server."""
-    channel = EmailChannel(app.state.settings, SmtpSender(mail.url, "attune@clinic.example"))
-    app.state.outbox_channels["email"] = channel
-    return app
 
 
 def morning() -> datetime:

@@ -41,8 +41,11 @@ def redirect(target: str) -> RedirectResponse:
 
 
 def questionnaire_choices(registry: Registry) -> list[tuple[str, str]]:
-    """(id, title) of every questionnaire a link can include, at its latest version."""
-    return [(d.id, localized(d.title, "en", d.default_locale)) for d in registry.latest()]
+    """(id, title) of every questionnaire a link can include, at its latest version.
+
+    `latest_offered` is the API's rule too: one needing permission is off until enabled.
+    """
+    return [(d.id, localized(d.title, "en", d.default_locale)) for d in registry.latest_offered()]
 
 
 @router.get("/clients")
