@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
@@ -24,15 +23,13 @@ from app.accounts.models import Organization, User
 from app.clinic import emails, service
 from app.config import Settings
 from app.db import utcnow
-from app.mail.senders import SmtpSender
-from app.outbox.channels.email import EmailChannel
 from app.outbox.worker import deliver_due
 from app.schedules.models import Schedule
 from app.schedules.tick import tick
 from tests.conftest import count, snapshot
 from tests.console.browsing import ORIGIN, csrf_of, post_form, sign_in
 from tests.console.seeding import therapist
-from tests.mailserver import MailServer, Received, smtp_server
+from tests.mailserver import MailServer, Received
 
 NONCE = re.compile(r'name="form_nonce" value="([^"]+)"')
 PUBLIC = "http://attune.test"
@@ -44,20 +41,6 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url, environment="test", public_url=PUBLIC, outbox_poll_seconds=0
     )
-
-
-@pytest.fixture
-def mail() -> Iterator[MailServer]:
-    with smtp_server() as server:
-        yield server
-
-
-@pytest.fixture
-def mailing_app(app: FastAPI, mail: MailServer) -> FastAPI:
-    """The app with its email channel pointed at the test's SMTP server."""
-    channel = EmailChannel(app.state.settings, SmtpSender(mail.url, "attune@clinic.example"))
-    app.state.outbox_channels["email"] = channel
-    return app
 
 
 async def a_client(
