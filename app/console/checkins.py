@@ -28,7 +28,7 @@ from app.schedules.schemas import OccurrenceRead, ScheduleRead
 
 #: What the API calls a delivery, as the console says it (texts' keys).
 DELIVERY_KEYS = {"pending": "delivery_queued", "delivered": "delivery_sent"}
-DELIVERY_KEYS["failed"] = "delivery_failed"
+DELIVERY_KEYS["failed"] = "email_delivery_failed"
 #: The outbox's reason when a pending email was stopped by the client's opt-out.
 OPTED_OUT = "the client asked for no more emails"
 #: The client page's notices after a schedule's form (?scheduled=1 and so on): texts' keys.

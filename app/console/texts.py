@@ -326,7 +326,7 @@ _EN = {
     "period_backwards": "The period ends before it starts.",
     "no_version": "There is no such version.",
     "no_study": "Your organization has no such study.",
-    # console-pages: support lines, studies, schedules, deliveries
+    # Support lines, studies, schedules and email deliveries (the console-pages keys)
     "nav_support": "Support lines",
     "nav_studies": "Studies",
     # The organization's support lines (PUT /v1/organization/support).
@@ -372,10 +372,8 @@ _EN = {
     "support_changed": "The lines changed since this page was shown, so nothing was saved. "
     "Please open the page again and redo the change.",
     # Study designations (PUT /v1/research/studies/{id}/designation).
-    "studies_title": "Studies",
     "studies_intro": "Exports of a study share pseudonyms. A study carries the year only, "
     "unless you designate it for one finer time element.",
-    "studies_caption": "Your organization's studies",
     "studies_none": "No studies yet.",
     "studies_back": "Back to the studies",
     "study_new_title": "New study",
@@ -495,14 +493,14 @@ _EN = {
     "schedule_error_language": "Choose English or Spanish.",
     # Intake links by email and their delivery (POST /v1/invitations/{id}/send).
     "deliveries_title": "Emails",
-    "deliveries_caption": "The latest email of each intake link sent to {client}",
+    "email_deliveries_caption": "The latest email of each intake link sent to {client}",
     "delivery_link_made": "Link made",
     "delivery_status": "Email",
     "delivery_action": "Action",
     "delivery_none": "Not sent by email",
     "delivery_queued": "Queued",
     "delivery_sent": "Sent",
-    "delivery_failed": "Not delivered",
+    "email_delivery_failed": "Not delivered",
     "delivery_unsubscribed": "Not sent: the client unsubscribed",
     "client_opted_out": "The client asked not to receive emails from this service ({day}).",
     "resend_button": "Re-send",
@@ -514,8 +512,6 @@ _EN = {
     "send_email_opted_out": "The client asked not to receive emails, so links cannot be emailed.",
     "send_email_unavailable": "This server does not send email.",
     "email_language_label": "Language of the email",
-    "language_en": "English",
-    "language_es": "Spanish",
     "link_emailed": "The link was also emailed to {email}.",
 }
 
@@ -840,37 +836,23 @@ _ES = {
     "period_backwards": "El periodo termina antes de empezar.",
     "no_version": "No existe esa versión.",
     "no_study": "Tu organización no tiene ese estudio.",
-}
-
-STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {"en": MappingProxyType(_EN), "es": MappingProxyType(_ES)}
-)
-
-
-def texts(locale: str = "en") -> Mapping[str, str]:
-    """The strings of a locale (English when it has none)."""
-    return STRINGS.get(locale, STRINGS["en"])
-
-
-# console-pages: support lines, studies, schedules, deliveries — Spanish, for the lead to
-# merge into `_ES` (the keys are those appended to `_EN` under the same comment).
-_ES_PAGES = {
+    # Support lines, studies, schedules and email deliveries (the console-pages keys)
     "nav_support": "Líneas de apoyo",
     "nav_studies": "Estudios",
     "support_title": "Líneas de apoyo",
-    "support_intro": "Lo que sus clientes ven bajo sus resultados cuando quizá quieran hablar "
-    "con alguien: primero las líneas propias de su organización, luego las incluidas para su "
+    "support_intro": "Lo que tus clientes ven bajo sus resultados cuando quizá quieran hablar "
+    "con alguien: primero las líneas propias de tu organización, luego las incluidas para tu "
     "país y después un directorio internacional.",
     "support_country_title": "País",
-    "support_country_is": "Sus clientes ven las líneas incluidas para {country} (salvo que "
+    "support_country_is": "Tus clientes ven las líneas incluidas para {country} (salvo que "
     "su idioma indique otra región).",
-    "support_country_none": "No hay país: los clientes ven las líneas de la región de su "
-    "idioma o de la región predeterminada del servidor.",
-    "support_country_hint": "Dos letras (ISO 3166), por ejemplo MX, ES o US. Déjelo vacío "
+    "support_country_none": "No hay ningún país indicado: los clientes ven las líneas de la "
+    "región de su idioma o de la región predeterminada del servidor.",
+    "support_country_hint": "Dos letras (ISO 3166), por ejemplo MX, ES o US. Déjalo vacío "
     "para no indicar ninguno.",
     "support_country_submit": "Guardar el país",
-    "support_lines_title": "Las líneas propias de su organización",
-    "support_lines_caption": "Las líneas de apoyo propias de su organización, en el orden en "
+    "support_lines_title": "Las líneas propias de tu organización",
+    "support_lines_caption": "Las líneas de apoyo propias de tu organización, en el orden en "
     "que las ven los clientes",
     "support_lines_none": "Todavía ninguna.",
     "support_add_title": "Añadir una línea",
@@ -880,8 +862,8 @@ _ES_PAGES = {
     "support_cancel": "Cancelar",
     "support_edit": "Editar",
     "support_remove": "Quitar",
-    "support_description_hint": "Una frase que diga quién atiende y cuándo, con palabras de "
-    "sus clientes.",
+    "support_description_hint": "Una frase que diga quién atiende y cuándo, con las palabras "
+    "de tus clientes.",
     "support_url_hint": "Opcional. Una dirección que empiece por https:// o http://.",
     "support_field_country": "País",
     "support_field_lines": "Líneas",
@@ -889,42 +871,40 @@ _ES_PAGES = {
     "support_field_description": "Descripción",
     "support_field_phone": "Teléfono",
     "support_field_url": "Dirección web",
-    "support_error_country": "Escriba dos letras, como MX, o déjelo vacío.",
+    "support_error_country": "Escribe dos letras, como MX, o déjalo vacío.",
     "support_error_lines": "Una organización puede tener como máximo 10 líneas propias.",
-    "support_error_name": "Escriba un nombre de hasta 200 caracteres.",
-    "support_error_description": "Escriba una descripción de hasta 500 caracteres.",
-    "support_error_phone": "Escriba un teléfono de hasta 40 caracteres, o déjelo vacío.",
-    "support_error_url": "Escriba una dirección que empiece por https:// o http://, o déjela "
+    "support_error_name": "Escribe un nombre de hasta 200 caracteres.",
+    "support_error_description": "Escribe una descripción de hasta 500 caracteres.",
+    "support_error_phone": "Escribe un teléfono de hasta 40 caracteres, o déjalo vacío.",
+    "support_error_url": "Escribe una dirección que empiece por https:// o http://, o déjala "
     "vacía.",
-    "support_saved": "El cambio se guardó.",
-    "support_added": "La línea se añadió.",
-    "support_removed": "La línea se quitó.",
+    "support_saved": "Se guardó el cambio.",
+    "support_added": "Se añadió la línea.",
+    "support_removed": "Se quitó la línea.",
     "support_changed": "Las líneas cambiaron desde que se mostró esta página, así que no se "
-    "guardó nada. Abra la página de nuevo y repita el cambio.",
-    "studies_title": "Estudios",
+    "guardó nada. Abre la página de nuevo y repite el cambio.",
     "studies_intro": "Las exportaciones de un estudio comparten seudónimos. Un estudio lleva "
-    "solo el año, salvo que usted lo designe para un elemento de tiempo más fino.",
-    "studies_caption": "Los estudios de su organización",
+    "solo el año, salvo que lo designes para un elemento de tiempo más fino.",
     "studies_none": "Todavía no hay estudios.",
     "studies_back": "Volver a los estudios",
-    "study_new_title": "Nuevo estudio",
+    "study_new_title": "Estudio nuevo",
     "study_create": "Crear el estudio",
     "study_change": "Designación",
     "study_designated_at": "Designado",
     "study_never_designated": "nunca",
-    "study_designated": "La designación se guardó y quedó en el registro de auditoría.",
-    "study_name_taken": "Su organización ya tiene un estudio con este nombre.",
-    "study_error_name": "Escriba un nombre de 1 a 100 caracteres, sin espacios al principio "
+    "study_designated": "Se guardó la designación y quedó en el registro de auditoría.",
+    "study_name_taken": "Tu organización ya tiene un estudio con este nombre.",
+    "study_error_name": "Escribe un nombre de 1 a 100 caracteres, sin espacios al principio "
     "ni al final.",
-    "study_error_designation": "Elija una designación.",
+    "study_error_designation": "Elige una designación.",
     "study_error_finer_time": "El tiempo más fino requiere un conjunto de datos limitado o "
-    "una determinación de experto: elija solo el año o cambie la designación.",
+    "una determinación de experto: elige solo el año o cambia la designación.",
     "study_field_name": "Nombre del estudio",
     "study_field_designation": "Designación",
     "study_field_finer_time": "Elemento de tiempo más fino",
     "designation_title": "Designación de {name}",
-    "designation_intro": "Elija qué puede llevar este estudio además del año. Hágalo solo "
-    "cuando los acuerdos de su organización lo permitan.",
+    "designation_intro": "Elige qué puede llevar este estudio además del año. Hazlo solo "
+    "cuando los acuerdos de tu organización lo permitan.",
     "designation_none": "Ninguna (solo el año)",
     "designation_none_hint": "Safe Harbor: ningún elemento de fecha más fino que el año.",
     "designation_limited_data_set": "Conjunto de datos limitado",
@@ -941,7 +921,7 @@ _ES_PAGES = {
     "con lo que había antes.",
     "designation_submit": "Guardar la designación",
     "schedules_title": "Seguimientos periódicos",
-    "schedules_zone": "Las horas están en la zona horaria de su organización, {zone}.",
+    "schedules_zone": "Las horas están en la zona horaria de tu organización, {zone}.",
     "schedules_none": "No hay seguimientos programados.",
     "schedule_how_often": "Frecuencia",
     "schedule_every_days": "Cada {every} día(s)",
@@ -968,21 +948,21 @@ _ES_PAGES = {
     "schedule_stop": "Detener definitivamente",
     "schedule_made_notice": "Los seguimientos quedaron programados. El primero se envía "
     "cuando toca.",
-    "schedule_paused": "El seguimiento quedó en pausa: no se envía nada hasta que lo reanude.",
+    "schedule_paused": "El seguimiento quedó en pausa: no se envía nada hasta que lo reanudes.",
     "schedule_resumed": "El seguimiento se reanudó desde el próximo que toca.",
     "schedule_stopped": "El seguimiento se detuvo. Los enlaces ya enviados siguen funcionando "
-    "hasta que caduquen.",
+    "hasta que venzan.",
     "occurrence_number": "Seguimiento",
     "occurrence_due": "Fecha",
     "occurrence_status": "En qué punto está",
     "occurrence_pending": "Esperando respuestas",
     "occurrence_used": "Respondido",
-    "occurrence_expired": "Caducó sin respuestas",
-    "occurrence_revoked": "Revocado",
+    "occurrence_expired": "Venció sin respuestas",
+    "occurrence_revoked": "Retirado",
     "occurrence_emailed": "enviado por correo",
-    "occurrence_pass_on": "Sin dirección de correo: entregue usted este enlace:",
+    "occurrence_pass_on": "Sin dirección de correo: hazle llegar tú este enlace:",
     "missed_title": "Seguimientos no respondidos",
-    "missed_caption": "Seguimientos programados de {client} cuyo enlace caducó sin respuestas",
+    "missed_caption": "Seguimientos programados de {client} cuyo enlace venció sin respuestas",
     "missed_none": "Ninguno.",
     "schedule_new_title": "Programar seguimientos",
     "schedule_ends_legend": "Hasta",
@@ -993,8 +973,7 @@ _ES_PAGES = {
     "schedule_remind_hint": "Opcional: enviar un recordatorio por correo tras tantos días sin "
     "respuestas (de 1 a 30).",
     "schedule_max_reminders_hint": "De 0 a 5.",
-    "schedule_show_feedback": "Mostrar al cliente su retroalimentación después de enviar sus "
-    "respuestas",
+    "schedule_show_feedback": "Mostrar al cliente su devolución después de enviar sus respuestas",
     "schedule_submit": "Programar los seguimientos",
     "unit_days": "días",
     "unit_weeks": "semanas",
@@ -1009,28 +988,28 @@ _ES_PAGES = {
     "schedule_field_remind_after_days": "Recordar tras (días)",
     "schedule_field_max_reminders": "Recordatorios como máximo",
     "schedule_field_language": "Idioma de los correos",
-    "schedule_error_questionnaires": "Elija al menos un cuestionario de los que se ofrecen.",
-    "schedule_error_every": "Escriba un número entero de 1 a 365.",
-    "schedule_error_unit": "Elija días o semanas.",
-    "schedule_error_starts_at": "Escriba la primera fecha y una hora del día.",
-    "schedule_error_start_time": "Escriba una hora del día, como 09:00.",
-    "schedule_error_ends_at": "Escriba una fecha final.",
+    "schedule_error_questionnaires": "Elige al menos un cuestionario de los que se ofrecen.",
+    "schedule_error_every": "Escribe un número entero de 1 a 365.",
+    "schedule_error_unit": "Elige días o semanas.",
+    "schedule_error_starts_at": "Escribe la primera fecha y una hora del día.",
+    "schedule_error_start_time": "Escribe una hora del día, como 09:00.",
+    "schedule_error_ends_at": "Escribe una fecha final.",
     "schedule_error_ends_before": "La fecha final es anterior a la primera fecha.",
-    "schedule_error_too_many": "Eso da más de 100 seguimientos: termine antes o espácielos más.",
-    "schedule_error_count": "Escriba un número de seguimientos de 1 a 100.",
-    "schedule_error_expires_in_days": "Escriba un número de días de 1 a 30.",
-    "schedule_error_remind_after_days": "Escriba un número de días de 1 a 30, o déjelo vacío.",
-    "schedule_error_max_reminders": "Escriba un número de 0 a 5.",
-    "schedule_error_language": "Elija inglés o español.",
+    "schedule_error_too_many": "Eso da más de 100 seguimientos: termina antes o espácialos más.",
+    "schedule_error_count": "Escribe un número de seguimientos de 1 a 100.",
+    "schedule_error_expires_in_days": "Escribe un número de días de 1 a 30.",
+    "schedule_error_remind_after_days": "Escribe un número de días de 1 a 30, o déjalo vacío.",
+    "schedule_error_max_reminders": "Escribe un número de 0 a 5.",
+    "schedule_error_language": "Elige inglés o español.",
     "deliveries_title": "Correos",
-    "deliveries_caption": "El último correo de cada enlace enviado a {client}",
+    "email_deliveries_caption": "El último correo de cada enlace enviado a {client}",
     "delivery_link_made": "Enlace creado",
     "delivery_status": "Correo",
     "delivery_action": "Acción",
     "delivery_none": "No enviado por correo",
     "delivery_queued": "En cola",
     "delivery_sent": "Enviado",
-    "delivery_failed": "No entregado",
+    "email_delivery_failed": "No entregado",
     "delivery_unsubscribed": "No enviado: el cliente se dio de baja",
     "client_opted_out": "El cliente pidió no recibir correos de este servicio ({day}).",
     "resend_button": "Reenviar",
@@ -1038,12 +1017,19 @@ _ES_PAGES = {
     "resend_hint": "Reenviar manda un enlace nuevo; el anterior deja de funcionar.",
     "send_email_label": "Enviar por correo",
     "send_email_choice": "Enviar también el enlace por correo a {email}",
-    "send_email_no_address": "Para enviar enlaces por correo, añada la dirección del cliente.",
+    "send_email_no_address": "Para enviar enlaces por correo, añade la dirección del cliente.",
     "send_email_opted_out": "El cliente pidió no recibir correos, así que no se pueden enviar "
     "enlaces por correo.",
     "send_email_unavailable": "Este servidor no envía correos.",
     "email_language_label": "Idioma del correo",
-    "language_en": "Inglés",
-    "language_es": "Español",
     "link_emailed": "El enlace también se envió por correo a {email}.",
 }
+
+STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {"en": MappingProxyType(_EN), "es": MappingProxyType(_ES)}
+)
+
+
+def texts(locale: str = "en") -> Mapping[str, str]:
+    """The strings of a locale (English when it has none)."""
+    return STRINGS.get(locale, STRINGS["en"])
