@@ -21,7 +21,6 @@ from app.clinic.models import Client, Invitation
 from app.config import Settings
 from app.console import submissions
 from app.errors import InvalidInput
-from app.mail.messages import local_time
 from app.schedules import service
 from app.schedules.presenters import present_occurrence, present_schedule
 from app.schedules.schemas import OccurrenceRead, ScheduleRead
@@ -54,12 +53,11 @@ SCHEDULE_DEFAULTS = {
 
 @dataclass(frozen=True)
 class ShownSchedule:
-    """A schedule as the API presents it, with its moments in the organization's words."""
+    """A schedule as the API presents it, with its last check-in (the page's `day` filter
+    shows each moment in the staff member's language and the organization's zone)."""
 
     read: ScheduleRead
-    starts_local: str
-    last_local: str | None
-    next_local: str | None
+    last_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -100,14 +98,9 @@ async def schedules_context(
     shown = []
     for schedule in found:
         read = present_schedule(settings, schedule, occurrences, time_zone=zone, now=now)
-        shown.append(
-            ShownSchedule(
-                read=read,
-                starts_local=local_time(read.starts_at, "en", zone),
-                last_local=_local(service.due_of(schedule, read.occurrences_total - 1), zone),
-                next_local=_local(read.next_due_at, zone),
-            )
-        )
+        last = service.due_of(schedule, read.occurrences_total - 1)
+        shown.append(ShownSchedule(read=read, last_at=last))
+    # The page shows `due_at` through its `day` filter, not the API's `due_local`.
     missed: list[OccurrenceRead] = [
         present_occurrence(settings, o, i, time_zone=zone, language="en", now=now)
         for o, i in await service.missed_occurrences(session, client, now)
@@ -160,10 +153,6 @@ async def deliveries_context(
         "can_email": can_email(settings, client),
         "opted_out": client.email_opt_out_at,
     }
-
-
-def _local(moment: datetime | None, zone: str) -> str | None:
-    return None if moment is None else local_time(moment, "en", zone)
 
 
 def local_moment(day: str, clock: str, zone: str) -> datetime | None:

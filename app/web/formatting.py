@@ -7,6 +7,7 @@ English is the default, so a caller that knows no locale gets what it always got
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal
@@ -36,11 +37,18 @@ def ago(
     return just_now
 
 
-def day(moment: datetime | None, locale: str = "en") -> str:
-    """A date and time as '1 Dec 2026, 14:05 UTC' ('1 dic 2026, 14:05 UTC' in Spanish)."""
+def day(moment: datetime | None, locale: str = "en", time_zone: str = "UTC") -> str:
+    """A date and time as '1 Dec 2026, 14:05 UTC' ('1 dic 2026, 14:05 UTC' in Spanish).
+
+    Given a time zone (an organization's, where schedules are set in its wall time), the
+    moment is shown there and the zone is named after it: '1 Dec 2026, 15:05 Europe/Madrid'
+    (the IANA name, the same in every language, where Babel's short names are not).
+    """
     if moment is None:
         return ""
-    return format_datetime(moment, "d MMM y, HH:mm", tzinfo=UTC, locale=locale) + " UTC"
+    zone = UTC if time_zone == "UTC" else ZoneInfo(time_zone)
+    shown = format_datetime(moment, "d MMM y, HH:mm", tzinfo=zone, locale=locale)
+    return f"{shown} {time_zone}"
 
 
 def short_day(moment: datetime, locale: str = "en") -> str:

@@ -48,8 +48,8 @@ def _ago(context: Context, moment: datetime | None) -> str:
 
 
 @pass_context
-def _day(context: Context, moment: datetime | None) -> str:
-    return formatting.day(moment, _locale(context))
+def _day(context: Context, moment: datetime | None, time_zone: str = "UTC") -> str:
+    return formatting.day(moment, _locale(context), time_zone)
 
 
 @pass_context

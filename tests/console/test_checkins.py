@@ -33,6 +33,8 @@ from tests.mailserver import MailServer, Received
 
 NONCE = re.compile(r'name="form_nonce" value="([^"]+)"')
 PUBLIC = "http://attune.test"
+#: English month abbreviations, as the console's dates show them.
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
 @pytest.fixture
@@ -107,13 +109,24 @@ async def test_a_two_weekly_check_in_in_the_organizations_time_zone(
     assert "The check-ins were scheduled" in shown
     assert "Times are in your organization's time zone, Europe/Madrid." in shown
     assert "Every 2 week(s)" in shown
-    last = (local + timedelta(weeks=4)).replace(tzinfo=ZoneInfo("Europe/Madrid"))
-    madrid = ZoneInfo("Europe/Madrid")
-    last_words = main_text(format_datetime(last, format="long", tzinfo=madrid, locale="en"))
-    assert "9:30:00" in last_words
-    for words in ("Status Active", "Sent so far 0 of 3", f"{last_words} (After 3 check-ins)"):
+    last = local + timedelta(weeks=4)
+    # At Madrid's wall time, the zone named: "29 Jan 2027, 09:30 Europe/Madrid".
+    first_words = f"{start.day} {MONTHS[start.month - 1]} {start.year}, 09:30 Europe/Madrid"
+    last_words = f"{last.day} {MONTHS[last.month - 1]} {last.year}, 09:30 Europe/Madrid"
+    for words in (
+        "Status Active",
+        "Sent so far 0 of 3",
+        f"First check-in {first_words}",
+        f"Last check-in {last_words} (After 3 check-ins)",
+        f"Next check-in {first_words}",
+    ):
         assert words in shown
-    assert "9:30:00" in shown  # the first and next check-in, at Madrid's wall time
+    # In Spanish, the same moments in Spanish words (and still Madrid's wall time).
+    spanish = main_text((await client.get(page + "?lang=es")).text)
+    madrid = ZoneInfo("Europe/Madrid")
+    last_es = format_datetime(last.replace(tzinfo=madrid), "d MMM y", locale="es")
+    assert f"Último seguimiento {last_es}, 09:30 Europe/Madrid (Tras 3 seguimientos)" in spanish
+    assert "Cada 2 semana(s)" in spanish
 
     # The first check-in falls due: the tick makes its invitation and emails it.
     await tick(app.state.sessionmaker, app.state.settings, expected)

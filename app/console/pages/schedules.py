@@ -17,6 +17,7 @@ from app.clinic.models import Client
 from app.console import submissions
 from app.console.checkins import local_moment
 from app.console.forms import as_list, read_form, service_errors, validate
+from app.console.language import request_locale
 from app.console.lookups import ConsoleClient, ConsoleSchedule
 from app.console.pages.clients import client_page, redirect
 from app.console.routing import ConsoleRoute
@@ -45,9 +46,10 @@ TYPED += ("remind_after_days", "max_reminders", "language", "ends_by")
 END_OF_DAY = "23:59:59"
 
 
-def _say(errors: dict[str, str], values: dict[str, Any]) -> dict[str, str]:
-    """The refusals in the console's words, each on the form's own field."""
-    t = texts()
+def _say(errors: dict[str, str], values: dict[str, Any], locale: str) -> dict[str, str]:
+    """The refusals in the console's words (in the page's language), each on the form's own
+    field."""
+    t = texts(locale)
     said: dict[str, str] = {}
     for name, message in errors.items():
         name = "questionnaires" if name.startswith("questionnaires") else name
@@ -64,7 +66,7 @@ def _say(errors: dict[str, str], values: dict[str, Any]) -> dict[str, str]:
 
 
 def read_plan(
-    data: dict[str, Any], zone: str
+    data: dict[str, Any], zone: str, locale: str = "en"
 ) -> tuple[dict[str, Any], ScheduleCreate | None, dict[str, str]]:
     """(what was typed, the API's body or None, errors per field) of the schedule form.
 
@@ -89,9 +91,9 @@ def read_plan(
     fields |= {"starts_at": starts or "", "ends_at": ends}
     if values["ends_by"] == "count":
         fields["count"] = values["count"]
-    body, invalid = validate(ScheduleCreate, fields)
+    body, invalid = validate(ScheduleCreate, fields, locale)
     errors = {**invalid, **errors}
-    return values, (None if errors else body), _say(errors, values)
+    return values, (None if errors else body), _say(errors, values, locale)
 
 
 @router.post("/clients/{client_id}/schedules")
@@ -105,7 +107,8 @@ async def create_schedule(
     """Make a schedule once (a second submit of the same form goes back to the page)."""
     data = await read_form(request)
     organization = await session.get_one(Organization, client.organization_id)
-    values, body, errors = read_plan(data, organization.time_zone)
+    locale = request_locale(request)
+    values, body, errors = read_plan(data, organization.time_zone, locale)
     target = f"/console/clients/{client.id}"
     nonce = str(data.get(submissions.FIELD, ""))
     if body is not None:
@@ -117,7 +120,7 @@ async def create_schedule(
             plan = service.Plan(questionnaires=chosen, **asked)
             schedule = await service.create_schedule(session, user, client, plan, utcnow())
         except InvalidInput as error:
-            errors = _say(service_errors(error), values)
+            errors = _say(service_errors(error, locale=locale), values, locale)
         else:
             if await submissions.claim(session, user, nonce) is not None:
                 await session.delete(schedule)  # the same form, sent twice at once

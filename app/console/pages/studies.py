@@ -9,6 +9,7 @@ and is written to the audit log as `study.designate` with what it was before.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -16,11 +17,11 @@ from fastapi.responses import Response
 
 from app.accounts.models import User
 from app.console.forms import read_form, service_errors, validate
+from app.console.language import request_locale, request_texts
 from app.console.pages.admin import _redirect
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleAdmin
-from app.console.texts import texts
 from app.db import SessionDep
 from app.errors import Conflict, InvalidInput
 from app.research import studies
@@ -33,8 +34,7 @@ DESIGNATIONS = ("none", "limited_data_set", "expert_determination")
 FINER = ("week", "month", "days_since_first")
 
 
-def _labels() -> dict[str, str]:
-    t = texts()
+def _labels(t: Mapping[str, str]) -> dict[str, str]:
     return {n: t[f"study_field_{n}"] for n in ("name", "designation", "finer_time")}
 
 
@@ -46,19 +46,20 @@ async def studies_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     """The organization's studies and the form to make one."""
+    t = request_texts(request)
     found = await studies.list_studies(session, admin.organization_id)
     flags = {"created": "study_created", "designated": "study_designated"}
-    notice = next((texts()[k] for f, k in flags.items() if request.query_params.get(f)), None)
+    notice = next((t[k] for f, k in flags.items() if request.query_params.get(f)), None)
     return page(
         request,
         "console/research/studies.html",
         admin,
         422 if errors else 200,
-        title=texts()["studies_title"],
+        title=t["studies_title"],
         studies=found,
         values=values or {},
         errors=errors or {},
-        labels=_labels(),
+        labels=_labels(t),
         notice=notice,
     )
 
@@ -71,19 +72,20 @@ def designation_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     """One study's designation form."""
+    t = request_texts(request)
     shown = values or {"designation": study.designation, "finer_time": study.finer_time or ""}
     return page(
         request,
         "console/research/designation.html",
         admin,
         422 if errors else 200,
-        title=texts()["designation_title"].format(name=study.name),
+        title=t["designation_title"].format(name=study.name),
         study=study,
         designations=DESIGNATIONS,
         finer=FINER,
         values=shown,
         errors=errors or {},
-        labels=_labels(),
+        labels=_labels(t),
     )
 
 
@@ -98,13 +100,14 @@ async def create_study(request: Request, session: SessionDep, admin: ConsoleAdmi
     """A new study (year only until designated); its name is unique in the organization."""
     data = await read_form(request)
     values = {"name": str(data.get("name", "")).strip()}
-    body, errors = validate(StudyCreate, values)
-    errors = {k: texts().get(f"study_error_{k}", v) for k, v in errors.items()}
+    t = request_texts(request)
+    body, errors = validate(StudyCreate, values, request_locale(request))
+    errors = {k: t.get(f"study_error_{k}", v) for k, v in errors.items()}
     if body is not None:
         try:
             await studies.create_study(session, admin, body.name)
         except Conflict:  # the name is taken in the organization
-            errors = {"name": texts()["study_name_taken"]}
+            errors = {"name": t["study_name_taken"]}
         else:
             return _redirect(f"{HERE}?created=1")
     return await studies_page(request, session, admin, values, errors)
@@ -128,13 +131,15 @@ async def designate(
     data = await read_form(request)
     values = {k: str(data.get(k, "")) for k in ("designation", "finer_time")}
     wanted = {"designation": values["designation"], "finer_time": values["finer_time"] or None}
-    body, errors = validate(DesignationUpdate, wanted)
+    locale = request_locale(request)
+    body, errors = validate(DesignationUpdate, wanted, locale)
     if body is not None:
         try:
             await studies.designate(session, admin, study, body.designation, body.finer_time)
         except InvalidInput as error:
-            errors = service_errors(error)
+            errors = service_errors(error, locale=locale)
         else:
             return _redirect(f"{HERE}?designated=1")
-    errors = {k: texts().get(f"study_error_{k}", v) for k, v in errors.items()}
+    t = request_texts(request)
+    errors = {k: t.get(f"study_error_{k}", v) for k, v in errors.items()}
     return designation_page(request, admin, study, values, errors)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -20,11 +21,11 @@ from sqlalchemy import select
 from app.accounts.models import Organization, User
 from app.accounts.support import set_organization_support
 from app.console.forms import read_form, validate
+from app.console.language import request_locale, request_texts
 from app.console.pages.admin import _redirect
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleAdmin
-from app.console.texts import texts
 from app.db import SessionDep
 from app.errors import Conflict
 from app.questionnaires.support import OrganizationLine, OrganizationSupport
@@ -48,14 +49,14 @@ async def _locked(session: SessionDep, admin: User) -> Organization:
     return (await session.execute(statement)).scalar_one()
 
 
-def _labels() -> dict[str, str]:
-    t = texts()
+def _labels(t: Mapping[str, str]) -> dict[str, str]:
     names = ("country", "lines", *LINE_FIELDS)
     return {name: t[f"support_field_{name}"] for name in names}
 
 
-def _messages(errors: dict[str, str]) -> dict[str, str]:
-    t = texts()
+def _messages(request: Request, errors: dict[str, str]) -> dict[str, str]:
+    """Each field's refusal in the page's language."""
+    t = request_texts(request)
     return {name: t.get(f"support_error_{name}", message) for name, message in errors.items()}
 
 
@@ -70,18 +71,19 @@ async def support_page(
     country_value: str | None = None,
 ) -> Response:
     """The country, the lines, and the form to add one (or to edit the one chosen)."""
+    t = request_texts(request)
     organization = await session.get_one(Organization, admin.organization_id)
     lines = organization.support_lines or []
     if editing is not None and values is None:
         values = dict(lines[editing])
     flags = {"saved": "support_saved", "removed": "support_removed", "added": "support_added"}
-    notice = next((texts()[k] for f, k in flags.items() if request.query_params.get(f)), None)
+    notice = next((t[k] for f, k in flags.items() if request.query_params.get(f)), None)
     return page(
         request,
         "console/admin/support.html",
         admin,
         422 if errors else 200,
-        title=texts()["support_title"],
+        title=t["support_title"],
         country=organization.support_country,
         country_value=(organization.support_country or "")
         if country_value is None
@@ -90,23 +92,24 @@ async def support_page(
         editing=editing,
         values=values or {},
         errors=errors or {},
-        labels=_labels(),
+        labels=_labels(t),
         fingerprint=fingerprint(organization),
         notice=notice,
     )
 
 
-def _line_number(raw: Any, organization: Organization, sent: Any) -> int:
+def _line_number(request: Request, raw: Any, organization: Organization, sent: Any) -> int:
     """The line the form names, if the lines are still those the form was shown."""
+    changed = request_texts(request)["support_changed"]
     lines = organization.support_lines or []
     if sent != fingerprint(organization):
-        raise Conflict(texts()["support_changed"])
+        raise Conflict(changed)
     try:
         number = int(str(raw))
     except ValueError:
         number = -1
     if not 0 <= number < len(lines):
-        raise Conflict(texts()["support_changed"])
+        raise Conflict(changed)
     return number
 
 
@@ -129,10 +132,10 @@ async def set_country(request: Request, session: SessionDep, admin: ConsoleAdmin
     typed = str(data.get("country", "")).strip()
     organization = await _locked(session, admin)
     wanted = {"country": typed.upper() or None, "lines": organization.support_lines or []}
-    body, errors = validate(OrganizationSupport, wanted)
+    body, errors = validate(OrganizationSupport, wanted, request_locale(request))
     if body is None:
         return await support_page(
-            request, session, admin, errors=_messages(errors), country_value=typed
+            request, session, admin, errors=_messages(request, errors), country_value=typed
         )
     await set_organization_support(session, admin.organization_id, body)
     return _redirect(HERE + "?saved=1")
@@ -146,8 +149,8 @@ async def save_line(request: Request, session: SessionDep, admin: ConsoleAdmin) 
     organization = await _locked(session, admin)
     editing = None
     if data.get("line", "") != "":
-        editing = _line_number(data.get("line"), organization, data.get("fingerprint"))
-    line, errors = validate(OrganizationLine, values)
+        editing = _line_number(request, data.get("line"), organization, data.get("fingerprint"))
+    line, errors = validate(OrganizationLine, values, request_locale(request))
     lines = list(organization.support_lines or [])
     if line is not None:
         shown = line.model_dump(mode="json")
@@ -156,12 +159,12 @@ async def save_line(request: Request, session: SessionDep, admin: ConsoleAdmin) 
         else:
             lines[editing] = shown
         wanted = {"country": organization.support_country, "lines": lines}
-        body, errors = validate(OrganizationSupport, wanted)
+        body, errors = validate(OrganizationSupport, wanted, request_locale(request))
         if body is not None:
             await set_organization_support(session, admin.organization_id, body)
             return _redirect(HERE + ("?added=1" if editing is None else "?saved=1"))
     return await support_page(
-        request, session, admin, values=values, errors=_messages(errors), editing=editing
+        request, session, admin, values=values, errors=_messages(request, errors), editing=editing
     )
 
 
@@ -170,7 +173,7 @@ async def remove_line(request: Request, session: SessionDep, admin: ConsoleAdmin
     """Remove line `line`, if the lines are still those the page showed."""
     data = await read_form(request)
     organization = await _locked(session, admin)
-    number = _line_number(data.get("line"), organization, data.get("fingerprint"))
+    number = _line_number(request, data.get("line"), organization, data.get("fingerprint"))
     lines = [line for index, line in enumerate(organization.support_lines or []) if index != number]
     body = OrganizationSupport.model_validate(
         {"country": organization.support_country, "lines": lines}
