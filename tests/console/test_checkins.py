@@ -34,7 +34,7 @@ from tests.mailserver import MailServer, Received
 NONCE = re.compile(r'name="form_nonce" value="([^"]+)"')
 PUBLIC = "http://attune.test"
 #: English month abbreviations, as the console's dates show them.
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import string
+import uuid
+from datetime import UTC, timedelta
 from html.parser import HTMLParser
 
 import httpx
@@ -16,21 +18,40 @@ from sqlalchemy import select
 
 from app.accounts import pages as reset_pages
 from app.accounts import passwords
-from app.accounts.models import User
-from app.clinic.models import Client
+from app.accounts.models import Organization, User
+from app.clinic import service
+from app.clinic.models import Client, Invitation
+from app.config import Settings
 from app.console.texts import STRINGS
+from app.db import utcnow
 from app.i18n import LANGUAGE_COOKIE, choose_locale
 from app.mail.messages import PasswordResetMessage
 from app.outbox.channels.email import PURPOSE
 from app.outbox.models import OutboxMessage
+from app.research.models import Study
+from app.schedules.models import Occurrence, Schedule
+from app.schedules.tick import tick
 from app.sealing import unseal
 from tests.accounts.staff import PASSWORD, new_user
 from tests.console.browsing import ORIGIN, csrf_of, post_form, sign_in
 from tests.console.seeding import clients_with_results
+from tests.console.test_support_and_studies import make_study
 from tests.intake.links import all_answers, make_link
 from tests.security.test_access_matrix import app_routes
 
 CATALOGUES = {"console": STRINGS, "reset pages": reset_pages.STRINGS}
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """No background worker or ticker: the emails and check-ins the pages show stay as the
+    test made them."""
+    return Settings(
+        database_url=database_url,
+        environment="test",
+        max_body_bytes=16 * 1024,
+        outbox_poll_seconds=0,
+    )
 
 
 def fields(text: str) -> set[str]:
@@ -107,6 +128,9 @@ def english_left(text: str, strings: dict[str, str] | None = None) -> list[str]:
     """The English texts of the catalogue found in a page's text (those Spanish keeps the
     same, like "Webhook" or "CSV", are not English left over)."""
     english, spanish = STRINGS["en"], STRINGS["es"]
+    for key, value in english.items():  # "JSON Lines" has no English "Lines" left in it
+        if value == spanish[key] and len(value) >= 4:
+            text = text.replace(value, " ")
     found = []
     for key, value in english.items():
         if value == spanish[key]:
@@ -165,6 +189,111 @@ async def test_the_switch_keeps_a_choice_and_query_and_accept_language_follow(
     assert forged.status_code == 403  # a form like any other: CSRF-checked
 
 
+def assert_spanish(app: FastAPI, name: str, response: httpx.Response) -> None:
+    """The page is in Spanish and no English text of the catalogue is left on it."""
+    assert response.headers["content-language"] == "es", name
+    assert '<html lang="es">' in response.text, name
+    text = visible_text(response.text, "es")
+    content = sorted(
+        {d.title["en"] for d in app.state.registry.latest() if "es" not in d.locales},
+        key=len,
+        reverse=True,
+    )
+    for title in content:  # a questionnaire offered in English only keeps its title
+        text = text.replace(title, "")
+    left = english_left(text)
+    assert not left, f"{name} in Spanish still says {left}"
+
+
+async def staff_and_a_client(app: FastAPI) -> str:
+    """An admin, a therapist and a researcher of one clinic; the therapist's client (with
+    results and a pending link) has an email address, and the clinic sits in Madrid."""
+    _, organization_id = await new_user(app, "boss@clinic.test", "admin")
+    therapist_id, _ = await new_user(app, "sam@clinic.test", "therapist", organization_id)
+    await new_user(app, "ria@clinic.test", "researcher", organization_id)
+    [client_id] = await clients_with_results(app, therapist_id, 1)
+    async with app.state.sessionmaker.begin() as session:
+        (await session.get_one(Client, uuid.UUID(client_id))).email = "robin@client.test"
+        (await session.get_one(Organization, organization_id)).time_zone = "Europe/Madrid"
+    return client_id
+
+
+#: A support line of the clinic's own (its words are the clinic's, here in Spanish).
+LINE = {
+    "name": "Guardia de la clínica",
+    "description": "Una terapeuta de la clínica atiende de lunes a viernes, de 9 a 17.",
+    "phone": "+34 900 000 000",
+    "url": "https://clinica.example/ayuda",
+}
+#: The schedule form: the three-item loneliness scale every two weeks, three times.
+SCHEDULE = {
+    "questionnaires": "three-item-loneliness",
+    "every": "2",
+    "unit": "weeks",
+    "start_time": "09:30",
+    "ends_by": "count",
+    "count": "3",
+    "expires_in_days": "7",
+    "remind_after_days": "3",
+    "max_reminders": "2",
+    "language": "es",
+    "show_feedback": "yes",
+}
+
+
+async def seed_the_newer_pages(
+    app: FastAPI, client: httpx.AsyncClient, client_id: str
+) -> dict[str, str]:
+    """What the support, studies, schedules and email pages show, each with content: the
+    clinic's country and a line, a designated study, a schedule (paused) with one check-in
+    made and missed, a link emailed and delivered, another whose email failed. The ids of
+    the new pages' path parameters."""
+    async with app.state.sessionmaker.begin() as session:
+        boss = (await session.execute(select(User).where(User.role == "admin"))).scalar_one()
+        organization = await session.get_one(Organization, boss.organization_id)
+        organization.support_country, organization.support_lines = "MX", [LINE]
+    study_id = await make_study(app, boss.organization_id, "Sueño 2026")
+    async with app.state.sessionmaker.begin() as session:
+        study = await session.get_one(Study, uuid.UUID(study_id))
+        study.designation, study.finer_time = "limited_data_set", "month"
+        study.designated_by, study.designated_at = boss.id, utcnow()
+
+    assert (await sign_in(client, "sam@clinic.test")).status_code == 303
+    page = f"/console/clients/{client_id}"
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    plan = SCHEDULE | {"starts_at": tomorrow}
+    made = await post_form(client, f"{page}/schedules", plan, from_page=page)
+    assert made.status_code == 303, made.text
+    async with app.state.sessionmaker() as session:
+        schedule = (await session.execute(select(Schedule))).scalar_one()
+    assert await tick(app.state.sessionmaker, app.state.settings, schedule.starts_at) == (1, 0)
+    link = {"questionnaires": "connection", "expires_in_days": "7", "send_email": "yes"}
+    emailed = await post_form(
+        client, f"{page}/invitations", link | {"language": "es"}, from_page=page
+    )
+    assert emailed.status_code == 201, emailed.text
+    assert_spanish(app, "link emailed", emailed)
+    assert "El enlace también se envió por correo a robin@client.test." in emailed.text
+    paused = await post_form(client, f"/console/schedules/{schedule.id}/pause", {}, from_page=page)
+    assert paused.status_code == 303
+    async with app.state.sessionmaker.begin() as session:
+        (occurrence,) = (await session.execute(select(Occurrence))).scalars()
+        checked_in = await session.get_one(Invitation, occurrence.invitation_id)
+        checked_in.expires_at = utcnow() - timedelta(hours=1)  # missed: expired unanswered
+        first, second = (
+            await session.execute(select(OutboxMessage).where(OutboxMessage.channel == "email"))
+        ).scalars()
+        first.status, first.delivered_at = "delivered", utcnow()
+        second.status, second.failure = "failed", "550 5.1.1 mailbox unavailable"
+        invitation_id = second.reference_id
+    await post_form(client, "/console/sign-out", {}, from_page="/console/password")
+    return {
+        "study_id": study_id,
+        "schedule_id": str(schedule.id),
+        "invitation_id": str(invitation_id),
+    }
+
+
 #: Query strings the GET pages need to show their content rather than a form error.
 QUERIES = {
     "/console/research/codebook": "?questionnaire=window-of-tolerance",
@@ -177,30 +306,16 @@ NOT_PAGES = {"/console/static/{name}", "/console/research/export", "/console/res
 async def test_every_console_page_in_spanish_has_no_english_left(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, organization_id = await new_user(app, "boss@clinic.test", "admin")
-    therapist_id, _ = await new_user(app, "sam@clinic.test", "therapist", organization_id)
-    await new_user(app, "ria@clinic.test", "researcher", organization_id)
-    [client_id] = await clients_with_results(app, therapist_id, 1)
+    client_id = await staff_and_a_client(app)
     client.cookies.set(LANGUAGE_COOKIE, "es", "attune.test", "/")
     page = await client.get(f"/console/clients/{client_id}")  # not signed in yet
     assert page.status_code == 303
 
-    ids = {"client_id": client_id}
+    ids = {"client_id": client_id} | await seed_the_newer_pages(app, client, client_id)
     checked: dict[str, str] = {}
-    content = sorted(
-        {d.title["en"] for d in app.state.registry.latest() if "es" not in d.locales},
-        key=len,
-        reverse=True,
-    )
 
     def check(name: str, response: httpx.Response) -> None:
-        assert response.headers["content-language"] == "es", name
-        assert '<html lang="es">' in response.text, name
-        text = visible_text(response.text, "es")
-        for title in content:  # a questionnaire offered in English only keeps its title
-            text = text.replace(title, "")
-        left = english_left(text)
-        assert not left, f"{name} in Spanish still says {left}"
+        assert_spanish(app, name, response)
         checked[name] = response.text
 
     routes = sorted(
@@ -279,15 +394,112 @@ async def test_every_console_page_in_spanish_has_no_english_left(
     shown_client = checked["/console/clients/{client_id} as sam@clinic.test"]
     assert "A lo largo del tiempo" in shown_client
     assert "La devolución que ve el cliente" in shown_client
+    # The newer pages, with their content: each state and date shown in Spanish.
+    assert "En pausa" in shown_client
+    assert "Reanudar" in shown_client
+    assert "Venció sin respuestas" in shown_client
+    assert "Seguimientos no respondidos" in shown_client
+    assert "Enviado (" in shown_client
+    assert "No entregado: 550" in shown_client
+    assert re.search(r"\d{1,2} [a-z]{3,4}\.? 20\d\d, 09:30 Europe/Madrid", shown_client)
+    support = checked["/console/admin/support as boss@clinic.test"]
+    assert "Guardia de la clínica" in support
+    assert "Tus clientes ven las líneas" in support
+    designation = checked["/console/admin/studies/{study_id} as boss@clinic.test"]
+    assert "Designación de Sueño 2026" in designation
+    assert "Conjunto de datos limitado" in checked["/console/admin/studies as boss@clinic.test"]
+
+
+async def test_the_newer_pages_forms_notices_and_refusals_in_spanish(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Support lines, studies, schedules and emails: what their forms send back (errors,
+    notices, the link re-sent, a stale form refused) is in Spanish too."""
+    client_id = await staff_and_a_client(app)
+    client.cookies.set(LANGUAGE_COOKIE, "es", "attune.test", "/")
+    ids = await seed_the_newer_pages(app, client, client_id)
+    page = f"/console/clients/{client_id}"
+
+    await sign_in(client, "sam@clinic.test")
+    wrong = SCHEDULE | {"starts_at": "", "every": "0", "questionnaires": "nothing-like-it"}
+    refused = await post_form(client, f"{page}/schedules", wrong, from_page=page)
+    assert refused.status_code == 422
+    assert_spanish(app, "schedule form errors", refused)
+    assert "Escribe un número entero de 1 a 365." in refused.text
+    for flag in ("scheduled", "paused", "resumed", "stopped"):
+        assert_spanish(app, f"client page ?{flag}=1", await client.get(f"{page}?{flag}=1"))
+    resent = await post_form(
+        client,
+        f"/console/invitations/{ids['invitation_id']}/send",
+        {"language": "es"},
+        from_page=page,
+    )
+    assert resent.status_code == 201, resent.text
+    assert_spanish(app, "link re-sent", resent)
+    assert "El enlace también se envió por correo" in resent.text
+    async with app.state.sessionmaker.begin() as session:
+        sam = (await session.execute(select(User).where(User.role == "therapist"))).scalar_one()
+        unreachable = await service.create_client(session, sam, "Sin correo", None, None)
+        opted = await service.create_client(session, sam, "Baja", "baja@client.test", None)
+        opted.email_opt_out_at = utcnow().replace(tzinfo=UTC)
+    no_address = await client.get(f"/console/clients/{unreachable.id}")
+    assert_spanish(app, "client without an address", no_address)
+    assert "añade la dirección del cliente" in no_address.text
+    opted_out = await client.get(f"/console/clients/{opted.id}")
+    assert_spanish(app, "client opted out", opted_out)
+    assert "El cliente pidió no recibir correos" in opted_out.text
+    await post_form(client, "/console/sign-out", {}, from_page="/console/password")
+
+    await sign_in(client, "boss@clinic.test")
+    support = "/console/admin/support"
+    for query in ("?edit=0", "?added=1", "?saved=1", "?removed=1"):
+        assert_spanish(app, f"support {query}", await client.get(support + query))
+    blank = {"name": "", "description": "", "phone": "", "url": "ftp://x"}
+    line_errors = await post_form(client, f"{support}/lines", blank, from_page=support)
+    assert line_errors.status_code == 422
+    assert_spanish(app, "support line errors", line_errors)
+    assert "Escribe un nombre de hasta 200 caracteres." in line_errors.text
+    country = await post_form(client, f"{support}/country", {"country": "XYZ"}, from_page=support)
+    assert country.status_code == 422
+    assert_spanish(app, "support country error", country)
+    stale = await post_form(
+        client, f"{support}/lines/remove", {"line": "0", "fingerprint": "stale"}, from_page=support
+    )
+    assert stale.status_code == 409
+    assert_spanish(app, "support stale form", stale)
+    assert "no se guardó nada" in stale.text
+
+    studies = "/console/admin/studies"
+    for query in ("?created=1", "?designated=1"):
+        assert_spanish(app, f"studies {query}", await client.get(studies + query))
+    for name in (" ", "Sueño 2026"):
+        named = await post_form(client, studies, {"name": name})
+        assert named.status_code == 422
+        assert_spanish(app, f"study named {name!r}", named)
+    assert "Tu organización ya tiene un estudio con este nombre." in named.text
+    study = f"{studies}/{ids['study_id']}"
+    finer = {"designation": "none", "finer_time": "week"}
+    designated = await post_form(client, f"{study}/designation", finer, from_page=study)
+    assert designated.status_code == 422
+    assert_spanish(app, "designation error", designated)
+    assert "elige solo el año o cambia la designación" in designated.text
 
 
 async def test_the_feedback_is_shown_in_the_language_the_client_saw_it_in(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     link = await make_link(app, ("window-of-tolerance",), show_feedback=True)
-    form = (await client.get(f"{link.url}?lang=es")).text
+    # The client answers in Spanish, page by page, up to the page that sends.
+    step = 1
+    while 'name="action" value="submit"' not in (
+        form := (await client.get(f"{link.url}?step={step}&lang=es")).text
+    ):
+        fields = {"step": str(step), "action": "next", "lang": "es", **all_answers(form)}
+        assert (await client.post(link.url, data=fields)).status_code == 303
+        step += 1
+    assert '<html lang="es">' in form
     sent = await client.post(
-        link.url, data={"step": "1", "action": "submit", "lang": "es", **all_answers(form)}
+        link.url, data={"step": str(step), "action": "submit", "lang": "es", **all_answers(form)}
     )
     assert "Lo que sugieren tus respuestas" in sent.text
     # The therapist of that client (given a password to sign in with) reads it in English.
