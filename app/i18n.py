@@ -33,3 +33,24 @@ def negotiate_locale(wanted: Sequence[str], offered: Sequence[str], default: str
             if locale.split("-")[0].lower() == language:
                 return locale
     return default if default in offered else offered[0]
+
+
+#: The staff's chosen language (the console's switch sets it; the reset pages read it too).
+LANGUAGE_COOKIE = "attune_lang"
+
+
+def choose_locale(
+    query: str | None,
+    chosen: str | None,
+    accept_language: str | None,
+    offered: Sequence[str],
+) -> str:
+    """A staff page's language: ``?lang=``, then the chosen one, then Accept-Language.
+
+    The first offered locale (English) when none of them names an offered language; an
+    unknown ``?lang=`` or cookie value is ignored rather than refused.
+    """
+    for explicit in (query, chosen):
+        if explicit is not None and explicit in offered:
+            return explicit
+    return negotiate_locale(parse_accept_language(accept_language), offered, offered[0])

@@ -84,8 +84,11 @@ async def request_reset(
     address: str,
     email: str,
     now: datetime,
+    locale: str = "en",
 ) -> None:
     """Email every active account with this address a link; nothing tells whether any exists.
+
+    The message is in `locale`, the language the staff member asked in (the reset page's).
 
     429 once the address or the email has used up its requests (counted before anything
     else, for an email with or without accounts alike).
@@ -106,7 +109,7 @@ async def request_reset(
         token = new_token(TOKEN_PREFIX)
         message = PasswordResetMessage(
             to=email,
-            locale="en",
+            locale=locale,
             clinic_name=account[1].name if account else "",
             link=reset_url(settings, token),
             minutes=minutes,

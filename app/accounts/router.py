@@ -25,6 +25,8 @@ from app.accounts.schemas import (
 )
 from app.config import Settings
 from app.db import SessionDep, utcnow
+from app.i18n import choose_locale
+from app.mail.messages import LOCALES
 from app.problems import problems
 from app.questionnaires.support import OrganizationSupport
 from app.ratelimit import Limiter, client_address
@@ -142,6 +144,8 @@ async def request_password_reset(
         address=client_address(request),
         email=body.email,
         now=clock(request),
+        # The email in the language the app asks in (Accept-Language), else English.
+        locale=choose_locale(None, None, request.headers.get("accept-language"), LOCALES),
     )
     return Accepted(detail=resets.REQUESTED)
 

@@ -45,6 +45,9 @@ class Assessment(UUIDPrimaryKey, Timestamps, Base):
     submitted_at: Mapped[datetime | None]
     #: The respondent's research consent when they submitted (research uses only these).
     research_consent: Mapped[bool | None]
+    #: The language the intake form showed the questions and feedback in (null: unknown,
+    #: e.g. an app's answers); the console shows the feedback to staff in it.
+    locale: Mapped[str | None] = mapped_column(String(16))
     #: The intake link this was answered through, if any.
     invitation_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("invitations.id", ondelete="SET NULL"), index=True

@@ -28,8 +28,6 @@ from app.questionnaires.service import definition_of
 from app.scoring.change import Change, compare
 from app.scoring.result import ScoreResult
 
-LOCALE = "en"
-
 
 @dataclass(frozen=True)
 class ScaleLine:
@@ -73,21 +71,28 @@ class ClientOverview:
     pending: list[PendingIntake] = field(default_factory=list)
 
 
-async def overview(session: AsyncSession, registry: Registry, user: User) -> list[ClientOverview]:
-    """Every client the user may see, by label, with latest results and pending intakes."""
+async def overview(
+    session: AsyncSession, registry: Registry, user: User, locale: str = "en"
+) -> list[ClientOverview]:
+    """Every client the user may see, by label, with latest results and pending intakes
+    (titles and bands in `locale` where the definition has it)."""
     clients = list(
         (await session.execute(in_scope(select(Client), user).order_by(Client.label, Client.id)))
         .scalars()
         .all()
     )
     rows = {c.respondent_id: ClientOverview(c) for c in clients}
-    await _add_latest(session, registry, user, rows)
+    await _add_latest(session, registry, user, rows, locale)
     await _add_pending(session, registry, user, {r.client.id: r for r in rows.values()})
     return list(rows.values())
 
 
 async def _add_latest(
-    session: AsyncSession, registry: Registry, user: User, rows: dict[uuid.UUID, ClientOverview]
+    session: AsyncSession,
+    registry: Registry,
+    user: User,
+    rows: dict[uuid.UUID, ClientOverview],
+    locale: str,
 ) -> None:
     when = func.coalesce(Assessment.answered_at, Assessment.submitted_at)
     rank = (
@@ -120,7 +125,7 @@ async def _add_latest(
     for (respondent_id, _), found in pairs.items():
         latest, previous = found[0], found[1] if len(found) > 1 else None
         definition = await definition_of(session, registry, latest[0])
-        rows[respondent_id].latest.append(_latest(definition, latest, previous))
+        rows[respondent_id].latest.append(_latest(definition, latest, previous, locale))
     for row in rows.values():
         row.latest.sort(key=lambda r: r.title)
 
@@ -129,6 +134,7 @@ def _latest(
     definition: Definition,
     latest: tuple[Assessment, Result],
     previous: tuple[Assessment, Result] | None,
+    locale: str,
 ) -> LatestResult:
     assessment, result = latest
     scored = ScoreResult.model_validate(result.score)
@@ -149,17 +155,17 @@ def _latest(
                 then = None
             if then is not None:
                 note = (
-                    localized(scale.reliability_note, LOCALE, "en")
+                    localized(scale.reliability_note, locale, "en")
                     if scale.reliability_note
                     else None
                 )
                 change = compare(then, now.score, scale.reliability, note)
         lines.append(
             ScaleLine(
-                title=localized(scale.title, LOCALE, definition.default_locale),
+                title=localized(scale.title, locale, definition.default_locale),
                 score=now.score,
                 band=now.band,
-                band_label=localized(band.label, LOCALE, definition.default_locale)
+                band_label=localized(band.label, locale, definition.default_locale)
                 if band
                 else None,
                 change=change,
@@ -167,7 +173,7 @@ def _latest(
         )
     return LatestResult(
         questionnaire_id=definition.id,
-        title=localized(definition.title, LOCALE, definition.default_locale),
+        title=localized(definition.title, locale, definition.default_locale),
         answered_at=assessment.answered_at or result.created_at,
         flagged=result.flagged,
         scales=lines,

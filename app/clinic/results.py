@@ -12,7 +12,7 @@ from app.accounts.support import organization_support
 from app.assessments.history import scale_trend
 from app.assessments.models import SUBMITTED, Assessment, Result
 from app.assessments.presenters import present_result
-from app.assessments.schemas import Label, TrendRead
+from app.assessments.schemas import Label, ResultRead, TrendRead
 from app.clinic.models import Client
 from app.clinic.schemas import (
     Acknowledgement,
@@ -80,6 +80,39 @@ async def _client_result(
         source=assessment.source,
         acknowledged_at=result.acknowledged_at,
     )
+
+
+async def feedback_as_seen(
+    session: AsyncSession, registry: Registry, client: Client, items: list[ClientResult]
+) -> dict[uuid.UUID, ResultRead]:
+    """The results among `items` that their client saw in another language, presented again
+    in that language, by result id (one query for all of them).
+
+    `items` are in the reader's language; the feedback a client was shown is in the one the
+    intake form recorded (`Assessment.locale`), so staff can read it exactly as it was seen.
+    """
+    by_assessment = {item.assessment_id: item for item in items}
+    if not by_assessment:
+        return {}
+    rows = await session.execute(
+        select(Assessment, Result)
+        .join(Result, Result.assessment_id == Assessment.id)
+        .where(Assessment.id.in_(list(by_assessment)), Assessment.locale.is_not(None))
+    )
+    organization = None
+    seen: dict[uuid.UUID, ResultRead] = {}
+    for assessment, result in rows:
+        item = by_assessment[assessment.id]
+        definition = await definition_of(session, registry, assessment)
+        assert assessment.locale is not None  # selected so
+        if negotiate_locale([assessment.locale], definition.locales, item.locale) == item.locale:
+            continue  # seen in the language the reader has it in already
+        if organization is None:
+            organization = await organization_support(session, client.organization_id)
+        seen[item.result_id] = present_result(
+            assessment, result, definition, registry, [assessment.locale], organization
+        )
+    return seen
 
 
 async def client_trend(

@@ -13,9 +13,9 @@ from app.accounts.dependencies import CurrentAdmin, CurrentTherapist
 from app.accounts.models import User
 from app.assessments.schemas import TrendRead
 from app.audit.service import record
-from app.clinic import emails, erasure, invitations, results, service, webhooks
+from app.clinic import emails, erasure, invitations, results, sending, service, webhooks
 from app.clinic.dependencies import AppSettings, ClientInScope, InvitationInScope, ResultInScope
-from app.clinic.models import Client, Invitation
+from app.clinic.models import Invitation
 from app.clinic.schemas import (
     Acknowledgement,
     AttentionPage,
@@ -40,7 +40,6 @@ from app.i18n import negotiate_locale
 from app.problems import problems
 from app.questionnaires.dependencies import RegistryDep, WantedLocales, find_questionnaire
 from app.questionnaires.model import SLUG
-from app.schedules import reminders
 
 router = APIRouter(prefix="/v1", tags=["clinic"])
 
@@ -110,28 +109,7 @@ async def create_invitation(
 ) -> InvitationCreated:
     """Make an intake link for the client. The link and its token are shown this once only."""
     chosen = invitations.resolve_questionnaires(registry, body.questionnaires)
-    invitation, token = await invitations.create_invitation(
-        session,
-        user,
-        client,
-        chosen,
-        expires_in_days=body.expires_in_days,
-        show_feedback=body.show_feedback,
-    )
-    url = invitations.link_of(settings, token)
-    if body.send_email:
-        await emails.email_invitation(session, settings, client, invitation, url, body.language)
-    if body.remind_after_days is not None:
-        emails.check_can_email(settings, client, "#/remind_after_days")
-        await reminders.plan_reminders(
-            session,
-            settings,
-            invitation,
-            url,
-            language=body.language,
-            after_days=body.remind_after_days,
-            max_reminders=body.max_reminders,
-        )
+    invitation, token, url = await sending.make_link(session, settings, user, client, chosen, body)
     return await _created(session, invitation, url, token)
 
 
@@ -143,12 +121,7 @@ async def send_invitation(
     settings: AppSettings,
 ) -> InvitationCreated:
     """Email a pending link again, as a new link (the old one stops working; shown once)."""
-    client = await session.get_one(Client, invitation.client_id)
-    emails.check_can_email(settings, client, "#/send_email")
-    token = await emails.new_link(session, invitation)
-    url = invitations.link_of(settings, token)
-    await reminders.replace_link(session, settings, invitation, url)
-    await emails.email_invitation(session, settings, client, invitation, url, body.language)
+    token, url = await sending.send_again(session, settings, invitation, body.language)
     return await _created(session, invitation, url, token)
 
 

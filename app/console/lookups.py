@@ -17,6 +17,8 @@ from app.clinic import invitations, results, service
 from app.clinic.models import Client, Invitation
 from app.console.session import ConsoleClinician
 from app.db import SessionDep
+from app.schedules import service as schedules
+from app.schedules.models import Schedule
 
 
 async def client_in_scope(
@@ -43,3 +45,13 @@ async def result_in_scope(
 ConsoleClient = Annotated[Client, Depends(client_in_scope)]
 ConsoleInvitation = Annotated[Invitation, Depends(invitation_in_scope)]
 ConsoleResult = Annotated[Result, Depends(result_in_scope)]
+
+
+async def schedule_in_scope(
+    schedule_id: uuid.UUID, session: SessionDep, user: ConsoleClinician
+) -> Schedule:
+    """The schedule named in the path, if it is for a client the clinician may see."""
+    return await schedules.find_schedule(session, user, schedule_id)
+
+
+ConsoleSchedule = Annotated[Schedule, Depends(schedule_in_scope)]

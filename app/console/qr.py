@@ -10,9 +10,10 @@ import segno
 from markupsafe import Markup
 
 
-def qr_svg(url: str) -> Markup:
-    """The QR code of a URL as an <svg> element (error correction M, 4 px per module)."""
+def qr_svg(url: str, title: str) -> Markup:
+    """The QR code of a URL as an <svg> element (error correction M, 4 px per module),
+    named by `title` for screen readers."""
     code = segno.make(url, error="m", micro=False)
-    svg = code.svg_inline(scale=4, title="QR code of the intake link", svgclass="qr-code")
+    svg = code.svg_inline(scale=4, title=title, svgclass="qr-code")
     # The SVG is segno's own output from a URL we made: no user markup inside.
     return Markup(svg)  # noqa: S704

@@ -18,6 +18,9 @@ from app.console.pages import (
     organization,
     research,
     results,
+    schedules,
+    studies,
+    support,
 )
 from app.errors import NotFound
 
@@ -38,4 +41,6 @@ async def static_file(name: Annotated[str, PathParam(max_length=40)]) -> FileRes
 
 
 for area in (home, auth, dashboard, clients, results, admin, organization, research):
+    router.include_router(area.router)
+for area in (schedules, support, studies):  # console-pages
     router.include_router(area.router)

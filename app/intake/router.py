@@ -187,7 +187,7 @@ async def _submit(
     """Send every answer; or show what is missing (422), keeping the answers just saved."""
     try:
         completed = await service.submit_intake(
-            session, registry, visit.invitation, visit.client, visit.parts, consent
+            session, registry, visit.invitation, visit.client, visit.parts, consent, visit.locale
         )
     except MissingAnswers as error:
         state = FormState(

@@ -25,6 +25,7 @@ from app.assessments.service import (
 from app.clinic.models import Client, Invitation
 from app.db import utcnow
 from app.errors import Conflict, Gone, InvalidInput, NotFound, Unauthorized
+from app.i18n import negotiate_locale
 from app.intake.completion import announce_intake, claim_link, refusal
 from app.intake.scope import InvitationScope
 from app.questionnaires.model import Definition
@@ -188,6 +189,7 @@ async def submit_intake(
     client: Client,
     parts: list[Part],
     consent: bool,
+    locale: str | None = None,
 ) -> Completed:
     """Submit every part once every item is answered, and spend the link.
 
@@ -212,6 +214,10 @@ async def submit_intake(
         if part.assessment.status == SUBMITTED:  # through the app, before the form
             completed.append((part, await result_of(session, part.assessment)))
             continue
+        if locale is not None:  # what the feedback page is about to be shown in
+            part.assessment.locale = negotiate_locale(
+                [locale], part.definition.locales, part.definition.default_locale
+            )
         key = f"intake:{invitation.id}:{part.assessment.id}"
         submitted = await submit_assessment(session, registry, part.assessment, respondent, key)
         completed.append((part, submitted.result))

@@ -2,7 +2,8 @@
 on SQLite and PostgreSQL: the whole path from the first admin to an acknowledged result.
 
 Every console page on the way is audited with axe-core (from npm, see package.json),
-injected by Playwright: 0 violations. Screenshots at phone and desktop sizes are kept in
+injected by Playwright: 0 violations, in English and, for a therapist signing in with a
+Spanish browser, in Spanish. Screenshots at phone and desktop sizes are kept in
 test-artifacts/. The staff context bypasses the CSP only so that axe can be injected; the
 client answers in a context that keeps it.
 """
@@ -159,7 +160,7 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     page.get_by_role("button", name="Make the link").click()
     assert page.get_by_role("alert").is_visible()  # no questionnaire, 40 days
     audit(page, "client page with errors")
-    page.get_by_label("Window of tolerance", exact=False).check()
+    page.get_by_label("Window of tolerance", exact=False).first.check()  # the link form
     page.get_by_label("Days until the link expires").fill("7")
     page.get_by_role("button", name="Make the link").click()
     link = page.locator("#intake-url").inner_text()
@@ -210,6 +211,8 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     shoot(page, "print")
     page.emulate_media(media="screen")
 
+    spanish_walk(chromium, base)
+
     page.goto(f"{base}/console")
     page.locator(".alert-item").get_by_role("button", name="Mark as seen").click()
     assert "Needs your attention (0)" in page.inner_text("main")
@@ -252,7 +255,161 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     staff.close()
 
 
+def spanish_walk(chromium: Browser, base: str) -> None:  # noqa: F811 (the fixture's name)
+    """The therapist signs in with a Spanish browser: the sign-in page, the dashboard and the
+    client page speak Spanish (axe: 0 there too); the layout's switch changes the language
+    without script, and the "forgot password" page follows it."""
+    context = chromium.new_context(
+        viewport=DESKTOP, bypass_csp=True, locale="es-ES", java_script_enabled=False
+    )
+    page = context.new_page()
+    page.goto(f"{base}/console")
+    assert page.get_attribute("html", "lang") == "es"
+    assert page.get_by_role("heading", level=1).inner_text() == "Iniciar sesión"
+    page.get_by_label("Correo electrónico").fill("sam@clinic.test")
+    page.get_by_label("Contraseña").fill(THERAPIST_PASSWORD)
+    page.get_by_role("button", name="Iniciar sesión").click()
+    page.wait_for_url(f"{base}/console")
+    main = page.inner_text("main")
+    assert page.get_by_role("heading", level=1).inner_text() == "Panel"
+    assert "Necesita tu atención (1)" in main
+    assert "Tus clientes (1)" in main
+    page.get_by_role("link", name="Robin (Mondays)").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Robin (Mondays)"
+    assert "A lo largo del tiempo" in page.inner_text("main")
+    assert "Último resultado" in page.inner_text("main")
+
+    # The switch is a plain form: English, then back to Spanish.
+    page.get_by_role("button", name="English").click()
+    assert page.get_attribute("html", "lang") == "en"
+    assert "Over time" in page.inner_text("main")
+    page.get_by_role("button", name="Español").click()
+    assert page.get_attribute("html", "lang") == "es"
+    context.close()
+
+    # With script (for axe), the same pages audited in Spanish.
+    context = chromium.new_context(viewport=DESKTOP, bypass_csp=True, locale="es-ES")
+    page = context.new_page()
+    page.goto(f"{base}/console")
+    audit(page, "sign-in in Spanish")
+    page.get_by_role("link", name="¿Olvidaste tu contraseña?").click()
+    assert page.get_attribute("html", "lang") == "es"
+    audit(page, "forgot password in Spanish")
+    page.goto(f"{base}/console")
+    page.get_by_label("Correo electrónico").fill("sam@clinic.test")
+    page.get_by_label("Contraseña").fill(THERAPIST_PASSWORD)
+    page.get_by_role("button", name="Iniciar sesión").click()
+    page.wait_for_url(f"{base}/console")
+    audit(page, "dashboard in Spanish")
+    shoot(page, "dashboard-es")
+    page.get_by_role("link", name="Robin (Mondays)").first.click()
+    audit(page, "client page in Spanish")
+    shoot(page, "client-es")
+    context.close()
+
+
 def _definition():  # type: ignore[no-untyped-def]
     from app.questionnaires.registry import Registry
 
     return Registry.load().get("window-of-tolerance")
+
+
+def test_an_admin_edits_a_support_line_and_a_therapist_schedules_a_check_in(
+    server: tuple[str, str],
+    chromium: Browser,  # noqa: F811 (the imported fixture)
+) -> None:
+    """console-pages: support lines and studies (admin), schedules and email delivery."""
+    base, _ = server
+    staff = chromium.new_context(viewport=DESKTOP, bypass_csp=True)
+    page = staff.new_page()
+    sign_in(page, base, "boss@clinic.test", ADMIN_PASSWORD)
+
+    # The admin adds the clinic's own line (a wrong address first), then edits it.
+    page.get_by_role("link", name="Support lines").click()
+    audit(page, "support lines, none yet")
+    page.get_by_label("Name").fill("Clinic on-call line")
+    page.get_by_label("Description").fill("A therapist of the clinic answers on weekdays.")
+    page.get_by_label("Web address").fill("ftp://clinic.example")
+    page.get_by_role("button", name="Add the line").click()
+    assert page.get_by_role("alert").is_visible()
+    audit(page, "support line with an error")
+    page.get_by_label("Web address").fill("https://clinic.example/help")
+    page.get_by_role("button", name="Add the line").click()
+    assert "The line was added." in page.inner_text("main")
+    page.get_by_role("link", name="Edit Clinic on-call line").click()
+    page.get_by_label("Phone").fill("+34 900 000 000")
+    page.get_by_role("button", name="Save the line").click()
+    assert "+34 900 000 000" in page.locator(".lines").inner_text()
+    page.get_by_role("textbox", name="Country").fill("ES")
+    page.get_by_role("button", name="Save the country").click()
+    assert "the lines shipped for ES" in page.inner_text("main")
+    audit(page, "support lines")
+    shoot(page, "support")
+
+    # The admin makes a study and designates it for months.
+    page.get_by_role("link", name="Studies").click()
+    page.get_by_label("Study name").fill("Sleep 2026")
+    page.get_by_role("button", name="Create the study").click()
+    audit(page, "studies")
+    page.get_by_role("link", name="Designation Sleep 2026").click()
+    page.get_by_label("Limited data set").check()
+    page.get_by_label("Month").check()
+    page.get_by_role("button", name="Save the designation").click()
+    assert "Sleep 2026 Limited data set Month" in " ".join(
+        page.locator("tbody").inner_text().split()
+    )
+    page.get_by_role("link", name="Designation Sleep 2026").click()
+    page.get_by_label("None (year only)").check()
+    page.get_by_role("button", name="Save the designation").click()  # month with none: refused
+    assert page.get_by_role("alert").is_visible()
+    audit(page, "designation with an error")
+    shoot(page, "designation")
+
+    page.get_by_role("link", name="Users").click()
+    page.get_by_label("Email").fill("sam@clinic.test")
+    page.get_by_label("Password").fill(THERAPIST_PASSWORD)
+    page.get_by_label("Role", exact=True).select_option("therapist")
+    page.get_by_role("button", name="Add the user").click()
+    page.get_by_role("button", name="Sign out").click()
+
+    # The therapist schedules a two-weekly check-in (an end before the start first).
+    sign_in(page, base, "sam@clinic.test", THERAPIST_PASSWORD)
+    page.goto(f"{base}/console/clients/new")
+    page.get_by_label("Name or label").fill("Alex (Fridays)")
+    page.get_by_label("Email (optional)").fill("alex@client.test")
+    page.get_by_role("button", name="Add the client").click()
+    form = page.locator("form[action$='/schedules']")
+    form.get_by_label("Connection", exact=False).first.check()
+    form.get_by_label("Every", exact=True).fill("2")
+    form.get_by_label("Unit").select_option("weeks")
+    form.get_by_label("First date").fill("2030-01-07")
+    form.get_by_label("Time of day").fill("09:30")
+    form.get_by_label("An end date").check()
+    form.get_by_label("End date", exact=True).fill("2029-12-01")
+    form.get_by_role("button", name="Schedule the check-ins").click()
+    assert "The end date is before the first date." in page.get_by_role("alert").inner_text()
+    audit(page, "schedule with an error")
+    form = page.locator("form[action$='/schedules']")
+    form.get_by_label("End date", exact=True).fill("2030-06-30")
+    form.get_by_label("Remind after (days)").fill("3")
+    form.get_by_role("button", name="Schedule the check-ins").click()
+    card = page.locator(".schedule")
+    assert "Every 2 week(s)" in card.inner_text()
+    assert "Active" in card.inner_text()
+    assert "First check-in\n7 Jan 2030, 09:30 UTC" in card.inner_text()  # the console's dates
+
+    # A link sent by email too: shown once, and its delivery status on the client's page.
+    page.get_by_label("Window of tolerance", exact=False).first.check()
+    page.get_by_label("Also send the link by email to alex@client.test").check()
+    page.get_by_role("button", name="Make the link").click()
+    assert "The link was also emailed to alex@client.test." in page.inner_text("main")
+    assert page.locator(".qr svg").is_visible()
+    audit(page, "link shown once and emailed")
+    page.get_by_role("link", name="Back to Alex (Fridays)").click()
+    status = page.locator("td[class^='delivery-']").first.inner_text()
+    assert status.split(" (")[0] in {"Queued", "Sent"}, status
+    assert page.get_by_role("button", name="Re-send", exact=False).is_visible()
+    audit(page, "client page with schedules and emails")
+    page.locator("#schedules-title").scroll_into_view_if_needed()
+    shoot(page, "schedules")
+    staff.close()

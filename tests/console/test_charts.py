@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
 from app.assessments.schemas import TrendChange, TrendPoint, TrendRead
-from app.console.charts import BOTTOM, HEIGHT, TOP, chart_svg, plotted, y_range
+from app.console.charts import (
+    BOTTOM,
+    HEIGHT,
+    LABEL_CHARS,
+    TOP,
+    chart_svg,
+    label_lines,
+    plotted,
+    y_range,
+)
 from app.questionnaires.model import Reliability, Scale
 from app.scoring.change import compare
 
@@ -97,7 +106,7 @@ def test_the_svg_is_well_formed_labelled_escaped_and_has_no_inline_style() -> No
     assert root.get("aria-labelledby") == "c1-title c1-desc"
     assert root.find(f"{SVG}title").text == "Revved up over time"  # type: ignore[union-attr]
     assert len(root.findall(f"{SVG}rect")) == 2  # one shaded band each
-    labels = [t.text for t in root.findall(f"{SVG}text")]
+    labels = ["".join(t.itertext()) for t in root.findall(f"{SVG}text")]
     assert "High <&>" in labels  # escaped in the markup, the text itself intact
     assert len(root.findall(f"{SVG}polyline")) == 1
     assert "style=" not in svg
@@ -108,3 +117,40 @@ def test_one_point_is_drawn_without_a_line() -> None:
     svg = str(chart_svg(trend([5]), scale(), "c1"))
     assert "<polyline" not in svg
     assert svg.count("<circle") == 1
+
+
+def test_a_lone_result_says_its_score_and_band_beside_the_point() -> None:
+    root = ElementTree.fromstring(str(chart_svg(trend([None, 12.5]), scale(), "c1")))  # noqa: S314
+    texts = [t.text for t in root.findall(f"{SVG}text") if t.get("class") == "point-value"]
+    assert texts == ["12.5 (High <&>)"]
+    [point] = root.findall(f"{SVG}circle")
+    assert point.get("r") == "7"  # drawn larger than a point among many
+    assert not ElementTree.fromstring(  # noqa: S314
+        str(chart_svg(trend([2, 18]), scale(), "c1"))
+    ).findall(f"{SVG}text[@class='point-value']")
+
+
+def test_a_scale_never_scored_says_so_instead_of_an_empty_plot() -> None:
+    svg = str(chart_svg(trend([None, None]), scale(), "c1"))
+    assert "<circle" not in svg
+    assert "No score yet: too few answers" in svg
+
+
+def test_the_chart_speaks_the_pages_language() -> None:
+    svg = str(chart_svg(trend([2.5, 18]), scale(), "c1", "es"))
+    root = ElementTree.fromstring(svg)  # noqa: S314
+    assert root.find(f"{SVG}title").text == "Revved up a lo largo del tiempo"  # type: ignore[union-attr]
+    labels = [t.text for t in root.findall(f"{SVG}text")]
+    assert "5 ene 2026" in labels  # Babel's Spanish month
+    tips = [t.text for t in root.iter(f"{SVG}title")]
+    assert "5 ene 2026: 2,5 (Low)" in tips  # a decimal comma
+
+
+def test_a_long_band_name_is_wrapped_to_fit_beside_the_plot() -> None:
+    name = "La cercanía a veces resulta llevadera y a veces demasiado"
+    lines = label_lines(name)
+    assert " ".join(lines) == name
+    assert all(len(line) <= LABEL_CHARS for line in lines)
+    assert label_lines("Low") == ["Low"]
+    assert label_lines("word " * 40)[-1].endswith("…")
+    assert len(label_lines("word " * 40)) == 3

@@ -25,6 +25,8 @@ CLINIC = frozenset({ADMIN, THERAPIST})
 #: A refusal: sent to sign in (no staff session), or a page saying no (403) or not found.
 REFUSED = {303, 403, 404}
 CLIENT = {"client_id": "client"}
+SCHEDULE = {"schedule_id": "schedule"}
+STUDY = {"study_id": "study"}
 #: The query of the research pages (a GET row's "form" is sent as its query).
 RESEARCH_QUERY = {"questionnaire": "window-of-tolerance"}
 #: Stands for a new once-only form nonce in each request.
@@ -62,6 +64,38 @@ CONSOLE_OBJECT_ROWS: dict[Route, tuple[frozenset[str], dict[str, str], dict[str,
         {"invitation_id": "invitation"},
         {},
     ),
+    # console-pages: schedules, re-sending a link, study designations.
+    ("POST", "/console/invitations/{invitation_id}/send"): (
+        CLINICIANS_A,
+        {"invitation_id": "invitation"},
+        {"language": "en", "form_nonce": FRESH},
+    ),
+    ("POST", "/console/clients/{client_id}/schedules"): (
+        CLINICIANS_A,
+        CLIENT,
+        {
+            "questionnaires": "connection",
+            "every": "2",
+            "unit": "weeks",
+            "starts_at": "2030-01-07",
+            "start_time": "09:00",
+            "ends_by": "count",
+            "count": "3",
+            "expires_in_days": "7",
+            "max_reminders": "2",
+            "language": "en",
+            "form_nonce": FRESH,
+        },
+    ),
+    ("POST", "/console/schedules/{schedule_id}/pause"): (CLINICIANS_A, SCHEDULE, {}),
+    ("POST", "/console/schedules/{schedule_id}/resume"): (CLINICIANS_A, SCHEDULE, {}),
+    ("POST", "/console/schedules/{schedule_id}/stop"): (CLINICIANS_A, SCHEDULE, {}),
+    ("GET", "/console/admin/studies/{study_id}"): (frozenset({"admin_a"}), STUDY, {}),
+    ("POST", "/console/admin/studies/{study_id}/designation"): (
+        frozenset({"admin_a"}),
+        STUDY,
+        {"designation": "limited_data_set", "finer_time": "month"},
+    ),
 }
 
 #: Routes without an object id: (kinds allowed, form).
@@ -87,6 +121,21 @@ CONSOLE_ROLE_ROWS: dict[Route, tuple[frozenset[str], dict[str, Any]]] = {
         frozenset({ADMIN}),
         {"email": "new@clinic.test", "password": "a long password", "role": THERAPIST},
     ),
+    # console-pages: the organization's support lines and its studies.
+    ("GET", "/console/admin/support"): (frozenset({ADMIN}), {"edit": "0"}),
+    ("POST", "/console/admin/support/country"): (frozenset({ADMIN}), {"country": "MX"}),
+    ("POST", "/console/admin/support/lines"): (
+        frozenset({ADMIN}),
+        {"name": "Clinic line", "description": "Our on-call therapist, weekdays 9 to 17."},
+    ),
+    # The lines an admin reaches are always their own organization's: a form naming a line
+    # that is not there (or lines it was not shown) is a 409 page that changes nothing.
+    ("POST", "/console/admin/support/lines/remove"): (
+        frozenset({ADMIN}),
+        {"line": "0", "fingerprint": "not what was shown"},
+    ),
+    ("GET", "/console/admin/studies"): (frozenset({ADMIN}), {}),
+    ("POST", "/console/admin/studies"): (frozenset({ADMIN}), {"name": "Admin's study"}),
 }
 
 #: Open to anyone: signing in and the console's own stylesheet and script.
@@ -95,6 +144,8 @@ CONSOLE_PUBLIC: set[Route] = {
     ("GET", "/console/sign-in"),
     ("POST", "/console/sign-in"),
     ("GET", "/console/static/{name}"),
+    # The language switch: a preference cookie, for anyone (the sign-in page has it too).
+    ("POST", "/console/language"),
 }
 
 #: Admissions that end the principal's session, tried last.

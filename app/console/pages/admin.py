@@ -13,21 +13,15 @@ from app.accounts.models import ROLES, User
 from app.accounts.schemas import UserCreate, UserUpdate
 from app.console import submissions
 from app.console.forms import read_form, service_errors, validate
+from app.console.language import request_locale, request_texts
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleAdmin
-from app.console.texts import texts
 from app.db import SessionDep
 from app.errors import Conflict, InvalidInput
 from app.web.headers import CONSOLE_HEADERS
 
 router = APIRouter(prefix="/console/admin", route_class=ConsoleRoute, include_in_schema=False)
-USER_LABELS = {"email": "Email", "password": "Password", "role": "Role"}
-ROLE_HELP = {
-    "admin": "manages the organization's users, webhook and audit log; sees every client",
-    "therapist": "adds clients, sends intake links, sees their own clients' results",
-    "researcher": "exports de-identified, consented data and its codebook",
-}
 
 
 async def users_page(
@@ -40,18 +34,24 @@ async def users_page(
 ) -> Response:
     """The users of the organization and the form to add one."""
     users = await service.list_users(session, admin.organization_id)
+    t = request_texts(request)
     return page(
         request,
         "console/admin/users.html",
         admin,
         422 if errors else 200,
-        title="Users",
+        title=t["nav_users"],
         users=users,
         roles=ROLES,
-        role_help=ROLE_HELP,
+        role_names={role: t[f"role_{role}"] for role in ROLES},
+        role_help={role: t[f"help_{role}"] for role in ROLES},
         values=values or {"role": "therapist"},
         errors=errors or {},
-        labels=USER_LABELS,
+        labels={
+            "email": t["label_email"],
+            "password": t["label_password"],
+            "role": t["label_role"],
+        },
         nonce=submissions.new_nonce(),
         notice=notice,
     )
@@ -60,7 +60,8 @@ async def users_page(
 @router.get("/users")
 async def list_users(request: Request, session: SessionDep, admin: ConsoleAdmin) -> Response:
     """The organization's staff."""
-    notice = {"added": texts()["user_added"], "saved": texts()["user_saved"]}
+    t = request_texts(request)
+    notice = {"added": t["user_added"], "saved": t["user_saved"]}
     chosen = next((text for key, text in notice.items() if key in request.query_params), None)
     return await users_page(request, session, admin, notice=chosen)
 
@@ -70,7 +71,8 @@ async def add_user(request: Request, session: SessionDep, admin: ConsoleAdmin) -
     """Add a staff member once (the password is never shown back)."""
     data = await read_form(request)
     kept = {"email": data.get("email", ""), "role": data.get("role", "")}
-    body, errors = validate(UserCreate, {**kept, "password": data.get("password", "")})
+    locale = request_locale(request)
+    body, errors = validate(UserCreate, {**kept, "password": data.get("password", "")}, locale)
     if body is None:
         return await users_page(request, session, admin, kept, errors)
     nonce = str(data.get(submissions.FIELD, ""))
@@ -82,7 +84,8 @@ async def add_user(request: Request, session: SessionDep, admin: ConsoleAdmin) -
         # The email is taken: by this very form's first submit (a double click), or not.
         if await submissions.earlier(session, admin, nonce):
             return _redirect("/console/admin/users?added=1")
-        return await users_page(request, session, admin, kept, service_errors(error))
+        errors = service_errors(error, locale=locale)
+        return await users_page(request, session, admin, kept, errors)
     await submissions.claim(session, admin, nonce)
     await submissions.complete(session, nonce, "/console/admin/users")
     return _redirect("/console/admin/users?added=1")
@@ -96,7 +99,9 @@ async def change_user(
     user = await service.organization_user(session, admin.organization_id, user_id)
     data = await read_form(request)
     body, errors = validate(
-        UserUpdate, {"role": data.get("role"), "is_active": data.get("is_active") == "yes"}
+        UserUpdate,
+        {"role": data.get("role"), "is_active": data.get("is_active") == "yes"},
+        request_locale(request),
     )
     if body is None:
         return await users_page(request, session, admin, errors=errors)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.accounts import service, tokens
 from app.accounts.models import User
 from app.console.forms import service_errors
+from app.console.language import request_locale, request_texts
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import (
@@ -19,14 +20,12 @@ from app.console.session import (
     clear_cookie,
     set_cookie,
 )
-from app.console.texts import texts
 from app.db import SessionDep
 from app.errors import InvalidInput, TooManyRequests, Unauthorized
 from app.ratelimit import Limiter, client_address
 from app.web.headers import CONSOLE_HEADERS
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
-PASSWORD_LABELS = {"current_password": "Current password", "new_password": "New password"}
 
 
 def safe_next(target: str | None) -> str:
@@ -43,7 +42,7 @@ async def sign_in_form(request: Request, next: str | None = None, out: bool = Fa
         request,
         "console/sign_in.html",
         None,
-        title=texts()["sign_in"],
+        title=request_texts(request)["sign_in"],
         errors={},
         email="",
         next=safe_next(next),
@@ -58,7 +57,7 @@ async def sign_in(request: Request, session: SessionDep, limiter: Limiter) -> Re
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
     target = safe_next(str(form.get("next") or ""))
     settings = request.app.state.settings
-    t = texts()
+    t = request_texts(request)
     try:
         signed_in = await service.sign_in(
             session,
@@ -110,14 +109,18 @@ def password_form(
     request: Request, user: User, errors: dict[str, str], status_code: int = 200
 ) -> Response:
     """The change-password form (never filled in again)."""
+    t = request_texts(request)
     return page(
         request,
         "console/password.html",
         user,
         status_code,
-        title="Change your password",
+        title=t["password_title"],
         errors=errors,
-        labels=PASSWORD_LABELS,
+        labels={
+            "current_password": t["label_current_password"],
+            "new_password": t["label_new_password"],
+        },
         changed=request.query_params.get("changed") == "1",
     )
 
@@ -150,5 +153,6 @@ async def change_password(
             new=str(form.get("new_password") or ""),
         )
     except InvalidInput as error:
-        return password_form(request, user, service_errors(error), 422)
+        errors = service_errors(error, locale=request_locale(request))
+        return password_form(request, user, errors, 422)
     return RedirectResponse("/console/password?changed=1", 303, headers=dict(CONSOLE_HEADERS))

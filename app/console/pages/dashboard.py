@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.accounts.models import RESEARCHER
 from app.audit.service import record
 from app.clinic import overview, results
+from app.console.language import request_locale, request_texts
 from app.console.lookups import ConsoleResult
 from app.console.pages.results import questionnaire_titles
 from app.console.rendering import page
@@ -33,10 +34,11 @@ async def dashboard(
     """Attention items first, then clients with their latest scores, then pending intakes."""
     if user.role == RESEARCHER:
         return redirect("/console/research")
+    locale = request_locale(request)
     attention = await results.attention(
-        session, registry, user, ["en"], limit=ATTENTION_SHOWN, cursor=None
+        session, registry, user, [locale], limit=ATTENTION_SHOWN, cursor=None
     )
-    clients = await overview.overview(session, registry, user)
+    clients = await overview.overview(session, registry, user, locale)
     shown = sorted(
         {str(i.client_id) for i in attention.items}
         | {str(c.client.id) for c in clients if c.latest}
@@ -54,12 +56,12 @@ async def dashboard(
         request,
         "console/dashboard.html",
         user,
-        title="Dashboard",
+        title=request_texts(request)["nav_dashboard"],
         attention=attention.items,
         more_attention=attention.next_cursor is not None,
         clients=clients,
         acknowledged=request.query_params.get("acknowledged") == "1",
-        titles=questionnaire_titles(registry),
+        titles=questionnaire_titles(registry, locale),
     )
 
 

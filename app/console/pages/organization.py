@@ -12,6 +12,7 @@ from app.audit.log import audit_page
 from app.clinic import webhooks
 from app.clinic.schemas import WebhookUpdate
 from app.console.forms import read_form, service_errors, validate
+from app.console.language import request_locale, request_texts
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleAdmin
@@ -34,17 +35,18 @@ async def webhook_page(
     """The webhook, its recent deliveries and the form to set it."""
     organization = await session.get_one(Organization, admin.organization_id)
     deliveries = await webhooks.recent_deliveries(session, admin.organization_id, DELIVERIES_SHOWN)
+    t = request_texts(request)
     return page(
         request,
         "console/admin/webhook.html",
         admin,
         422 if errors else 200,
-        title="Webhook",
+        title=t["nav_webhook"],
         url=organization.webhook_url,
         deliveries=deliveries,
         values=values or {},
         errors=errors or {},
-        labels={"url": "Address"},
+        labels={"url": t["label_url"]},
         secret=secret,
         removed=request.query_params.get("removed") == "1",
     )
@@ -60,14 +62,15 @@ async def show_webhook(request: Request, session: SessionDep, admin: ConsoleAdmi
 async def set_webhook(request: Request, session: SessionDep, admin: ConsoleAdmin) -> Response:
     """Set the webhook; its new signing secret is shown this once."""
     data = await read_form(request)
-    body, errors = validate(WebhookUpdate, {"url": data.get("url", "")})
+    locale = request_locale(request)
+    body, errors = validate(WebhookUpdate, {"url": data.get("url", "")}, locale)
     if body is not None:
         try:
             secret = await webhooks.set_webhook(
                 session, admin.organization_id, body.url, request.app.state.settings
             )
         except InvalidInput as error:
-            errors = service_errors(error)
+            errors = service_errors(error, locale=locale)
         else:
             return await webhook_page(request, session, admin, secret=secret)
     return await webhook_page(request, session, admin, {"url": data.get("url", "")}, errors)
@@ -96,7 +99,7 @@ async def audit_log(
         request,
         "console/admin/audit.html",
         admin,
-        title="Audit log",
+        title=request_texts(request)["nav_audit"],
         events=found,
         action=action or "",
     )

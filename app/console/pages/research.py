@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.accounts.models import User
 from app.console.forms import read_form, service_errors, validate
+from app.console.language import request_locale, request_texts
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleResearcher
@@ -33,15 +34,8 @@ from app.research.schemas import StudyCreate
 from app.web.headers import CONSOLE_HEADERS
 
 router = APIRouter(prefix="/console/research", route_class=ConsoleRoute, include_in_schema=False)
-LABELS = {
-    "questionnaire": "Questionnaire",
-    "version": "Version",
-    "start": "From (a year, e.g. 2024)",
-    "end": "To (a year)",
-    "format": "Format",
-    "study": "Study",
-    "name": "Study name",
-}
+#: The forms' fields, each with its label's key in app/console/texts.py.
+FIELDS = ("questionnaire", "version", "start", "end", "format", "study", "name")
 
 
 #: The API's filter parameters as this form's fields.
@@ -74,19 +68,21 @@ async def research_page(
 ) -> Response:
     """The research home: studies, and the forms."""
     found = await studies.list_studies(session, user.organization_id)
+    locale = request_locale(request)
+    t = request_texts(request)
     return page(
         request,
         "console/research/home.html",
         user,
         422 if errors else 200,
-        title="Research",
+        title=t["nav_research"],
         studies=found,
         questionnaires=[
-            (d.id, localized(d.title, "en", d.default_locale)) for d in registry.latest()
+            (d.id, localized(d.title, locale, d.default_locale)) for d in registry.latest()
         ],
         values=values or {"format": "csv", "period": "year"},
         errors=errors or {},
-        labels=LABELS,
+        labels={name: t[f"label_{name}"] for name in FIELDS},
         **extra,
     )
 
@@ -96,7 +92,8 @@ async def home(
     request: Request, session: SessionDep, registry: RegistryDep, user: ConsoleResearcher
 ) -> Response:
     """Studies and the export, codebook and aggregates forms."""
-    notice = texts()["study_created"] if request.query_params.get("created") else None
+    created = request.query_params.get("created")
+    notice = request_texts(request)["study_created"] if created else None
     return await research_page(request, session, registry, user, notice=notice)
 
 
@@ -106,23 +103,32 @@ async def _query(
     """The form's query, its definition and study, or the errors to show."""
     values: dict[str, Any] = dict(request.query_params)
     values["items"] = values.get("items") == "yes"
-    query, errors = validate(ResearchQuery, values)
+    t = request_texts(request)
+    query, errors = validate(ResearchQuery, values, request_locale(request))
     if query is None:
         if "form" in errors:  # the only check across fields: the period's order
             errors = {k: v for k, v in errors.items() if k != "form"}
-            errors["end"] = texts()["period_backwards"]
+            errors["end"] = t["period_backwards"]
         return None, None, None, values, errors
     try:
         definition = registry.get(query.questionnaire, query.version)
     except LookupError:
-        return None, None, None, values, {"version": texts()["no_version"]}
+        return None, None, None, values, {"version": t["no_version"]}
     study = None
     if query.study:
         try:
             study = await studies.study_named(session, user.organization_id, query.study)
         except NotFound:
-            return None, None, None, values, {"study": texts()["no_study"]}
+            return None, None, None, values, {"study": t["no_study"]}
     return query, definition, study, values, {}
+
+
+def _refused(error: InvalidInput | TooFewPeople, locale: str) -> dict[str, str]:
+    """A refused export or aggregate as errors by field, in the page's language."""
+    if isinstance(error, TooFewPeople) and locale != "en":
+        k = error.extensions["min_people"]
+        return {"form": texts(locale)["too_few"].format(k=k)}
+    return service_errors(error, FILTER_FIELDS, locale)
 
 
 @router.get("/export")
@@ -151,7 +157,7 @@ async def export(
             via="console",
         )
     except (InvalidInput, TooFewPeople) as error:
-        errors = service_errors(error, FILTER_FIELDS)
+        errors = _refused(error, request_locale(request))
         return await research_page(request, session, registry, user, values, errors)
     headers = {**CONSOLE_HEADERS, **prepared.headers}
     state = request.app.state
@@ -187,7 +193,9 @@ async def show_codebook(
         request,
         "console/research/codebook.html",
         user,
-        title=f"Codebook: {definition.key}",
+        title=request_texts(request)["codebook_heading"].format(
+            id=definition.id, version=definition.version
+        ),
         book=book,
         query=request.url.query,
     )
@@ -215,15 +223,20 @@ async def show_aggregates(
             via="console",
         )
     except (InvalidInput, TooFewPeople) as error:
-        errors = service_errors(error, FILTER_FIELDS)
+        errors = _refused(error, request_locale(request))
         return await research_page(request, session, registry, user, values, errors)
     periods = found.periods
-    titles = {s.id: localized(s.title, "en", definition.default_locale) for s in definition.scales}
+    locale = request_locale(request)
+    titles = {
+        s.id: localized(s.title, locale, definition.default_locale) for s in definition.scales
+    }
     return page(
         request,
         "console/research/aggregates.html",
         user,
-        title=f"Aggregates: {definition.key}",
+        title=request_texts(request)["aggregates_heading"].format(
+            id=definition.id, version=definition.version
+        ),
         definition=definition,
         periods=periods,
         titles=titles,
@@ -238,12 +251,13 @@ async def create_study(
 ) -> Response:
     """Name a new study (a name already used is an error by the field, nothing created)."""
     data = await read_form(request)
-    body, errors = validate(StudyCreate, {"name": data.get("name", "")})
+    locale = request_locale(request)
+    body, errors = validate(StudyCreate, {"name": data.get("name", "")}, locale)
     if body is not None:
         try:
             await studies.create_study(session, user, body.name)
         except (Conflict, InvalidInput) as error:
-            errors = service_errors(error)
+            errors = service_errors(error, locale=locale)
     if body is None or errors:
         return await research_page(
             request, session, registry, user, {"name": data.get("name", "")}, errors

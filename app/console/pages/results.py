@@ -17,10 +17,12 @@ from app.clinic import results
 from app.clinic.models import Client
 from app.clinic.schemas import ClientResult
 from app.console.charts import chart_svg
+from app.console.language import request_locale
 from app.console.lookups import ConsoleClient
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleClinician
+from app.console.texts import STRINGS, texts
 from app.db import SessionDep
 from app.questionnaires.dependencies import RegistryDep
 from app.questionnaires.registry import Registry
@@ -40,16 +42,23 @@ class Chart:
     svg: Markup
     rows: list[tuple[TrendPoint, TrendChange | None]]
     note: str | None
+    #: How many of the results have a score (one: the chart says it is a single point).
+    scored: int
 
 
 async def results_context(
-    session: AsyncSession, registry: Registry, user: User, client: Client
+    session: AsyncSession, registry: Registry, user: User, client: Client, locale: str = "en"
 ) -> dict[str, Any]:
-    """What a client's pages show of their results: the latest ones, and a chart per scale."""
+    """What a client's pages show of their results: the latest ones, and a chart per scale.
+
+    Everything is in the reader's language except the feedback, which is shown as the client
+    saw it: in the language the intake form recorded (`seen`, by result id, when it differs).
+    """
     found = await results.client_results(
-        session, registry, client, ["en"], limit=RESULTS_SHOWN, cursor=None
+        session, registry, client, [locale], limit=RESULTS_SHOWN, cursor=None
     )
-    charts = await _charts(session, registry, client, found.items)
+    seen = await results.feedback_as_seen(session, registry, client, found.items)
+    charts = await _charts(session, registry, client, found.items, locale)
     if found.items:  # results were shown: audited like the API's reads
         await record(
             session,
@@ -63,24 +72,30 @@ async def results_context(
         "results": found.items,
         "more_results": found.next_cursor is not None,
         "charts": charts,
-        "titles": questionnaire_titles(registry),
+        "titles": questionnaire_titles(registry, locale),
+        "seen": seen,
+        "texts_of": STRINGS,
     }
 
 
-def questionnaire_titles(registry: Registry) -> dict[str, str]:
+def questionnaire_titles(registry: Registry, locale: str = "en") -> dict[str, str]:
     """Each questionnaire's title (its latest version's), by id."""
-    return {d.id: localized(d.title, "en", d.default_locale) for d in registry.latest()}
+    return {d.id: localized(d.title, locale, d.default_locale) for d in registry.latest()}
 
 
 async def _charts(
-    session: AsyncSession, registry: Registry, client: Client, items: list[ClientResult]
+    session: AsyncSession,
+    registry: Registry,
+    client: Client,
+    items: list[ClientResult],
+    locale: str,
 ) -> list[Chart]:
     charts = []
     for questionnaire_id in sorted({item.questionnaire_id for item in items}):
         definition = registry.get(questionnaire_id)
-        title = localized(definition.title, "en", definition.default_locale)
+        title = localized(definition.title, locale, definition.default_locale)
         for scale in definition.scales:
-            trend = await results.client_trend(session, client, definition, scale.id, "en")
+            trend = await results.client_trend(session, client, definition, scale.id, locale)
             if not trend.points:
                 continue
             into = {c.to_assessment_id: c for c in trend.changes}
@@ -91,9 +106,10 @@ async def _charts(
                     id=chart_id,
                     questionnaire=title,
                     title=trend.title,
-                    svg=chart_svg(trend, scale, chart_id),
+                    svg=chart_svg(trend, scale, chart_id, locale, texts(locale)),
                     rows=[(p, into.get(p.assessment_id)) for p in trend.points],
                     note=next(iter(notes)) if notes else None,
+                    scored=sum(1 for p in trend.points if p.score is not None),
                 )
             )
     return charts
@@ -108,12 +124,13 @@ async def print_view(
     user: ConsoleClinician,
 ) -> Response:
     """A clean report of one client for the clinical record (print, or save as PDF)."""
-    context = await results_context(session, registry, user, client)
+    locale = request_locale(request)
+    context = await results_context(session, registry, user, client, locale)
     return page(
         request,
         "console/clients/print.html",
         user,
-        title=f"Report: {client.label}",
+        title=texts(locale)["report_title"].format(label=client.label),
         client=client,
         **context,
     )

@@ -7,7 +7,7 @@ document.addEventListener("click", function (event) {
   if (!source) return;
   navigator.clipboard.writeText(source.textContent.trim()).then(function () {
     var status = document.getElementById(button.getAttribute("data-status"));
-    if (status) status.textContent = "Copied.";
+    if (status) status.textContent = button.getAttribute("data-copied") || "Copied.";
   });
 });
 // "Print" buttons open the browser's print dialogue (save as PDF from there).

@@ -1,0 +1,66 @@
+"""Making an intake link (emailed and reminded if asked) and emailing one again.
+
+The one path the API (`POST /v1/clients/{id}/invitations`, `POST /v1/invitations/{id}/send`)
+and the console both take, so what a link may do by email is decided in one place. Nothing
+commits here: a refusal (422: no address, the client opted out) rolls the request back whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.models import User
+from app.clinic import emails, invitations
+from app.clinic.models import Client, Invitation
+from app.clinic.schemas import InvitationCreate
+from app.config import Settings
+from app.schedules import reminders
+
+
+async def make_link(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    client: Client,
+    chosen: list[dict[str, Any]],
+    body: InvitationCreate,
+) -> tuple[Invitation, str, str]:
+    """A new invitation, its token and link (shown once); emailed and reminded if asked."""
+    invitation, token = await invitations.create_invitation(
+        session,
+        user,
+        client,
+        chosen,
+        expires_in_days=body.expires_in_days,
+        show_feedback=body.show_feedback,
+    )
+    url = invitations.link_of(settings, token)
+    if body.send_email:
+        await emails.email_invitation(session, settings, client, invitation, url, body.language)
+    if body.remind_after_days is not None:
+        emails.check_can_email(settings, client, "#/remind_after_days")
+        await reminders.plan_reminders(
+            session,
+            settings,
+            invitation,
+            url,
+            language=body.language,
+            after_days=body.remind_after_days,
+            max_reminders=body.max_reminders,
+        )
+    return invitation, token, url
+
+
+async def send_again(
+    session: AsyncSession, settings: Settings, invitation: Invitation, language: str
+) -> tuple[str, str]:
+    """Email a pending invitation as a new link (the old one stops working): (token, link)."""
+    client = await session.get_one(Client, invitation.client_id)
+    emails.check_can_email(settings, client, "#/send_email")
+    token = await emails.new_link(session, invitation)
+    url = invitations.link_of(settings, token)
+    await reminders.replace_link(session, settings, invitation, url)
+    await emails.email_invitation(session, settings, client, invitation, url, language)
+    return token, url
