@@ -31,6 +31,9 @@ from app.migrations import upgrade
 from app.models import StoredDefinition, metadata
 from tests.mailserver import MailServer, send_email_through, smtp_server
 
+#: Fixtures shared beyond one folder: `chromium` for every browser test.
+pytest_plugins = ["tests.browser"]
+
 # Outside development the app refuses to start without a real secret; the tests run as "test"
 # (in this process and in the servers they start), so the whole session gets one.
 os.environ.setdefault("ATTUNE_SECRET_KEY", "test-only-secret-" + "0123456789abcdef" * 2)

@@ -17,8 +17,8 @@ from playwright.sync_api import Browser
 from app.accounts import service
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from tests.browser import PHONE
 from tests.conftest import clear_rows
-from tests.intake.test_browser import PHONE, chromium  # noqa: F401 (the fixture)
 from tests.mailserver import MailServer, smtp_server
 from tests.servers import running_server
 
@@ -66,7 +66,7 @@ def site(database_url: str) -> Iterator[tuple[str, MailServer]]:
 
 def test_a_staff_member_resets_their_password_in_the_browser(
     site: tuple[str, MailServer],
-    chromium: Browser,  # noqa: F811 (the fixture imported above)
+    chromium: Browser,
 ) -> None:
     base, mail = site
     page = chromium.new_page(viewport=PHONE)

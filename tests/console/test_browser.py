@@ -11,7 +11,6 @@ client answers in a context that keeps it.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -24,14 +23,11 @@ from playwright.sync_api import Browser, Page
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, audit, require_axe
 from tests.clinic.conftest import FLAGGING, answers
 from tests.conftest import clear_rows
-from tests.intake.test_browser import ARTIFACTS, chromium  # noqa: F401 (a fixture)
 from tests.servers import running_server
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 ADMIN_PASSWORD = "first admin password"
 THERAPIST_PASSWORD = "therapist password 1"
 RESEARCHER_PASSWORD = "researcher password 1"
@@ -41,8 +37,7 @@ RESEARCHER_PASSWORD = "researcher password 1"
 def server(database_url: str) -> Iterator[tuple[str, str]]:
     """The running server, its first admin made with the README's command, and a foreign
     client (another organization's) whose page must stay out of reach; rows deleted after."""
-    if not AXE.exists():
-        pytest.fail(f"the console's browser tests need {AXE}: run `npm ci` in the repository")
+    require_axe("the console's browser tests")
     env = os.environ | {"ATTUNE_DATABASE_URL": database_url, "ATTUNE_ENVIRONMENT": "test"}
     command = [sys.executable, "-m", "app.cli", "users", "create", "--email", "boss@clinic.test"]
     command += ["--role", "admin", "--organization", "Clinic", "--password-stdin"]
@@ -82,14 +77,6 @@ def server(database_url: str) -> Iterator[tuple[str, str]]:
             asyncio.run(teardown())
 
 
-def audit(page: Page, name: str) -> None:
-    """axe-core on the page as it is: no violation of any rule."""
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document)).violations")
-    summary = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in found]
-    assert not found, f"{name}: {json.dumps(summary, indent=1)}"
-
-
 def shoot(page: Page, name: str) -> None:
     """Screenshots of the whole page at phone and desktop sizes."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -109,7 +96,7 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
 
 def test_from_the_first_admin_to_an_acknowledged_result(
     server: tuple[str, str],
-    chromium: Browser,  # noqa: F811 (the imported fixture)
+    chromium: Browser,
 ) -> None:
     base, foreign = server
     staff = chromium.new_context(viewport=DESKTOP, bypass_csp=True)
@@ -255,7 +242,7 @@ def test_from_the_first_admin_to_an_acknowledged_result(
     staff.close()
 
 
-def spanish_walk(chromium: Browser, base: str) -> None:  # noqa: F811 (the fixture's name)
+def spanish_walk(chromium: Browser, base: str) -> None:
     """The therapist signs in with a Spanish browser: the sign-in page, the dashboard and the
     client page speak Spanish (axe: 0 there too); the layout's switch changes the language
     without script, and the "forgot password" page follows it."""
@@ -316,7 +303,7 @@ def _definition():  # type: ignore[no-untyped-def]
 
 def test_an_admin_edits_a_support_line_and_a_therapist_schedules_a_check_in(
     server: tuple[str, str],
-    chromium: Browser,  # noqa: F811 (the imported fixture)
+    chromium: Browser,
 ) -> None:
     """console-pages: support lines and studies (admin), schedules and email delivery."""
     base, _ = server

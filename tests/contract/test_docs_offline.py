@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Route
 
-from tests.intake.test_browser import chromium  # noqa: F401 (the fixture)
 from tests.servers import running_server
 
 
@@ -46,7 +45,7 @@ def offline_page(browser: Browser, base: str, blocked: list[str]) -> Page:
     ],
 )
 def test_the_docs_list_the_operations_with_no_outside_request(
-    chromium: Browser,  # noqa: F811 (the fixture)
+    chromium: Browser,
     server: str,
     path: str,
     operation: str,

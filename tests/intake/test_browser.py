@@ -3,54 +3,23 @@ real server process on SQLite and PostgreSQL.
 
 Playwright's sync API runs in plain `def` tests: pytest-asyncio has no loop running there.
 Its own loop runs while a browser is open, so the database work (`site`) comes first.
-Without /usr/bin/chromium these tests skip, except in CI (CI set), where they fail instead.
+Chromium, axe-core and the screenshots' folder come from tests/browser.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from app.config import Settings
 from app.db import create_engine
+from tests.browser import ARTIFACTS, PHONE, audit, require_axe
 from tests.conftest import clear_rows
 from tests.intake.links import Link, make_link
 from tests.servers import running_server
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium under Playwright, or a skip (a failure in CI) saying why not."""
-    if not CHROMIUM.exists():
-        reason = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI must run them (.ci/run installs it)")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
@@ -93,14 +62,6 @@ def legends(page: Page) -> list[str]:
         "fieldset.item", "sets => sets.map(s => s.querySelector('input').name)"
     )
     return names
-
-
-def audit(page: Page, name: str) -> None:
-    """axe-core on the page as it is: no violation of any rule (WCAG 2.x A/AA and more)."""
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate("async () => (await axe.run(document)).violations")
-    summary = [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in found]
-    assert not found, f"{name}: {json.dumps(summary, indent=1)}"
 
 
 def choose(page: Page, names: list[str], option: int = 1) -> None:
@@ -239,8 +200,7 @@ def test_missing_answers_are_announced_and_linked(
 
 def test_every_intake_page_has_no_axe_violation(site: tuple[str, Link], chromium: Browser) -> None:
     base, link = site
-    if not AXE.exists():
-        pytest.fail(f"the intake's browser tests need {AXE}: run `npm ci` in the repository")
+    require_axe("the intake's browser tests")
     # The page's CSP forbids injected script; only this audit context bypasses it.
     context = chromium.new_context(viewport=PHONE, locale="en-US", bypass_csp=True)
     page = context.new_page()
