@@ -19,6 +19,7 @@ from app.console.session import secure_cookies, session_token
 from app.console.texts import LOCALES, texts
 from app.errors import Unauthorized
 from app.i18n import LANGUAGE_COOKIE, choose_locale
+from app.mail.messages import LOCALES as EMAIL_LOCALES
 
 #: A year: a language choice is a preference, not a secret.
 COOKIE_SECONDS = 365 * 24 * 60 * 60
@@ -66,13 +67,15 @@ def keep_locale_at_sign_in(user: User, request: Request) -> None:
     One never picked does not overwrite a stored one (set with `PATCH /v1/auth/me`); with
     neither, the page's own language (Accept-Language) is the best guess there is.
     """
-    user.locale = chosen_locale(request) or user.locale or request_locale(request)
+    locale = chosen_locale(request) or user.locale or request_locale(request)
+    if locale in EMAIL_LOCALES:  # a console language with no emails yet is not stored
+        user.locale = locale
 
 
 async def keep_locale_on_switch(session: AsyncSession, request: Request, locale: str) -> None:
     """On the switch: a signed-in staff member's emails follow it (signed out: the cookie only)."""
     token = session_token(request)
-    if token is None:
+    if token is None or locale not in EMAIL_LOCALES:
         return
     try:
         user = await tokens.authenticate(session, token)
