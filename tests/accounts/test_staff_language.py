@@ -103,3 +103,13 @@ async def test_signing_in_without_any_choice_keeps_the_pages_language(
     client.headers["Accept-Language"] = "es-MX,es;q=0.9"
     assert (await sign_in(client, "sam@clinic.test")).status_code == 303
     assert await locale_of(app, user_id) == "es"
+
+
+async def test_the_api_document_names_the_languages(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert schemas["StaffLanguage"]["enum"] == ["en", "es"]
+    for name in ("MeUpdate", "UserRead"):
+        field = schemas[name]["properties"]["locale"]
+        assert {"$ref": "#/components/schemas/StaffLanguage"} in field["anyOf"], name
+    assert "locale" in schemas["UserRead"]["required"]
