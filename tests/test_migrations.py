@@ -68,3 +68,22 @@ def test_the_intake_language_migration_adds_and_removes_one_nullable_column(
     # Links made before it have no language yet: NULL, so the column must allow it.
     assert after == before | {"language": True}  # type: ignore[operator]
     assert _inspect(url, _drift) == []
+
+
+def _user_columns(connection: Connection) -> dict[str, bool]:
+    return {c["name"]: c["nullable"] for c in inspect(connection).get_columns("users")}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_staff_locale_migration_adds_and_removes_one_nullable_column(
+    request: pytest.FixtureRequest, backend: str
+) -> None:
+    url = str(request.getfixturevalue(f"{backend}_url"))
+    downgrade(url, "0013_assessment_locale")
+    before = _inspect(url, _user_columns)
+    assert "locale" not in before  # type: ignore[operator]
+    migrate(url)
+    after = _inspect(url, _user_columns)
+    # Accounts made before it have chosen no language: NULL (English), so it must allow it.
+    assert after == before | {"locale": True}  # type: ignore[operator]
+    assert _inspect(url, _drift) == []

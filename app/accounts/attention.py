@@ -3,7 +3,8 @@
 It says only that a result needs their attention, with a link to it in the console: no
 client, score, band, flag or answer (app/mail/templates/attention). It is written to the
 outbox in the transaction that submits the intake, once per flagged result (its dedup key),
-and only to an active therapist who opted in (`PATCH /v1/auth/me {"notify_on_flag": true}`).
+and only to an active therapist who opted in (`PATCH /v1/auth/me {"notify_on_flag": true}`),
+in their language (`users.locale`: the console's choice or `PATCH /v1/auth/me`), else English.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from app.accounts.models import Organization, User
 from app.assessments.models import Assessment, Result
 from app.clinic.models import Client, Invitation
 from app.config import Settings
-from app.mail.messages import AttentionMessage
+from app.mail.messages import DEFAULT_LOCALE, AttentionMessage
 from app.outbox.channels.email import enqueue_email
 
 
@@ -49,7 +50,7 @@ async def notify_flagged(
     for result_id, therapist, organization in await session.execute(statement):
         message = AttentionMessage(
             to=therapist.email,
-            locale="en",
+            locale=therapist.locale or DEFAULT_LOCALE,  # the therapist's choice, else English
             clinic_name=organization.name,
             link=result_url(settings, result_id),
         )

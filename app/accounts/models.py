@@ -54,6 +54,9 @@ class User(UUIDPrimaryKey, Timestamps, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     #: The staff member wants an email when a result of one of their clients raises a flag.
     notify_on_flag: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: The language of the emails sent to them (en, es): the console's choice, or
+    #: `PATCH /v1/auth/me`. None until they choose: English.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
 
 class UserToken(UUIDPrimaryKey, Base):

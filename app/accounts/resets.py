@@ -88,7 +88,8 @@ async def request_reset(
 ) -> None:
     """Email every active account with this address a link; nothing tells whether any exists.
 
-    The message is in `locale`, the language the staff member asked in (the reset page's).
+    Each message is in its account's language (`users.locale`) when it has one, else in
+    `locale`, the language the staff member asked in (the reset page's).
 
     429 once the address or the email has used up its requests (counted before anything
     else, for an email with or without accounts alike).
@@ -109,7 +110,7 @@ async def request_reset(
         token = new_token(TOKEN_PREFIX)
         message = PasswordResetMessage(
             to=email,
-            locale=locale,
+            locale=(account[0].locale if account else None) or locale,
             clinic_name=account[1].name if account else "",
             link=reset_url(settings, token),
             minutes=minutes,

@@ -184,8 +184,11 @@ async def get_me(user: CurrentUser) -> UserRead:
 
 @router.patch("/auth/me", response_model=UserRead, responses=problems(401, 422))
 async def update_me(body: MeUpdate, session: SessionDep, user: CurrentUser) -> UserRead:
-    """Change your own preferences: `notify_on_flag` opts in to (or out of) flag emails."""
-    await service.update_preferences(session, user, notify_on_flag=body.notify_on_flag)
+    """Change your own preferences: `notify_on_flag` opts in to (or out of) flag emails,
+    `locale` is the language of the emails sent to you (en, es; 422 naming it otherwise)."""
+    await service.update_preferences(
+        session, user, notify_on_flag=body.notify_on_flag, locale=body.locale
+    )
     return UserRead.model_validate(user)
 
 

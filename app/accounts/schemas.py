@@ -12,6 +12,8 @@ from typing_extensions import TypeAliasType
 from app.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 Role = TypeAliasType("Role", Literal["admin", "therapist", "researcher"])
+#: The languages staff emails are written in (app/mail/templates has each of them).
+StaffLanguage = TypeAliasType("StaffLanguage", Literal["en", "es"])
 
 # Deliberately loose: one "@" with something either side. Whether an address is real is
 # for its owner to find out; stricter patterns refuse valid ones.
@@ -107,6 +109,11 @@ class MeUpdate(Schema):
         description="true: an email (no details, only a link) when a result of one of your "
         "clients raises a flag.",
     )
+    locale: StaffLanguage | None = Field(
+        None,
+        description="The language of the emails sent to you (a flagged result, a password "
+        "reset). The console sets it to the language you choose there.",
+    )
 
 
 class UserRead(Schema):
@@ -120,5 +127,8 @@ class UserRead(Schema):
     role: Role
     is_active: bool
     notify_on_flag: bool
+    locale: StaffLanguage | None = Field(
+        description="The language of your emails; null until chosen (English)."
+    )
     created_at: datetime
     updated_at: datetime

@@ -233,11 +233,17 @@ async def change_password(
 
 
 async def update_preferences(
-    session: AsyncSession, user: User, *, notify_on_flag: bool | None = None
+    session: AsyncSession,
+    user: User,
+    *,
+    notify_on_flag: bool | None = None,
+    locale: str | None = None,
 ) -> User:
     """A staff member's own preferences (a None leaves one as it is)."""
     if notify_on_flag is not None:
         user.notify_on_flag = notify_on_flag
+    if locale is not None:
+        user.locale = locale
     await session.flush()
     return user
 

@@ -4,6 +4,8 @@ An email is written to the outbox in the request's transaction (so it exists if 
 the invitation does) and sent by the outbox worker. It never says more than who sends it,
 what it is and until when (see app/mail/messages.py). Every email to a client carries an
 unsubscribe link; a client who used it gets no more emails, and their therapist sees that.
+One still waiting in the outbox when its link is used, revoked or expires is not sent
+(EmailChannel.withdrawn).
 """
 
 from __future__ import annotations

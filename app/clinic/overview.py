@@ -204,13 +204,19 @@ async def _add_pending(
         assert assessment.invitation_id is not None  # selected by it
         progress[assessment.invitation_id].append(assessment)
     for invitation in invitations:
+        # Only what the form still serves counts: a questionnaire the operator has turned off
+        # since (`Registry.is_offered`, the intake's rule) is skipped there, so it is here too,
+        # or the link could never show as complete.
+        offered = {ref["id"] for ref in invitation.questionnaires if registry.is_offered(ref["id"])}
         total = 0
         for ref in invitation.questionnaires:
+            if ref["id"] not in offered:
+                continue
             try:
                 total += len(registry.get(ref["id"], ref["version"]).items)
             except LookupError:
                 continue  # a retired definition: its items are not counted
-        answers = progress[invitation.id]
+        answers = [a for a in progress[invitation.id] if a.questionnaire_id in offered]
         rows[invitation.client_id].pending.append(
             PendingIntake(
                 invitation_id=invitation.id,

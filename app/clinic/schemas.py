@@ -75,7 +75,11 @@ class InvitationCreate(Schema):
         description="Also email the link to the client's address (the link is still shown "
         "once here); 422 when the client has no address or asked for no emails.",
     )
-    language: EmailLanguage = Field("en", description="The email's language.")
+    language: EmailLanguage = Field(
+        "en",
+        description="The email's language, unless the client chose one on the intake form "
+        "(theirs is used).",
+    )
     remind_after_days: int | None = Field(
         None,
         ge=1,
@@ -90,7 +94,11 @@ class InvitationCreate(Schema):
 class InvitationSend(Schema):
     """Send a pending invitation again by email, with a new link (the old one stops working)."""
 
-    language: EmailLanguage = Field("en", description="The email's language.")
+    language: EmailLanguage = Field(
+        "en",
+        description="The email's language, unless the client chose one on the intake form "
+        "(theirs is used).",
+    )
 
 
 class EmailDeliveryRead(Schema):

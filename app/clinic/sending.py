@@ -3,6 +3,8 @@
 The one path the API (`POST /v1/clients/{id}/invitations`, `POST /v1/invitations/{id}/send`)
 and the console both take, so what a link may do by email is decided in one place. Nothing
 commits here: a refusal (422: no address, the client opted out) rolls the request back whole.
+The email is in the language the client chose on the intake form when they chose one (as
+reminders and scheduled links are), else in the one the therapist picked.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from app.clinic import emails, invitations
 from app.clinic.models import Client, Invitation
 from app.clinic.schemas import InvitationCreate
 from app.config import Settings
+from app.intake.language import remembered_language
 from app.schedules import reminders
 
 
@@ -38,7 +41,8 @@ async def make_link(
     )
     url = invitations.link_of(settings, token)
     if body.send_email:
-        await emails.email_invitation(session, settings, client, invitation, url, body.language)
+        language = await email_language(session, invitation, body.language)
+        await emails.email_invitation(session, settings, client, invitation, url, language)
     if body.remind_after_days is not None:
         emails.check_can_email(settings, client, "#/remind_after_days")
         await reminders.plan_reminders(
@@ -62,5 +66,14 @@ async def send_again(
     token = await emails.new_link(session, invitation)
     url = invitations.link_of(settings, token)
     await reminders.replace_link(session, settings, invitation, url)
-    await emails.email_invitation(session, settings, client, invitation, url, language)
+    chosen = await email_language(session, invitation, language)
+    await emails.email_invitation(session, settings, client, invitation, url, chosen)
     return token, url
+
+
+async def email_language(session: AsyncSession, invitation: Invitation, picked: str) -> str:
+    """The client's own choice on the form (this link's, else their latest), else `picked`.
+
+    The one they read wins over the therapist's guess, as for reminders and scheduled links.
+    """
+    return await remembered_language(session, invitation) or picked

@@ -67,7 +67,8 @@ class Channel(Protocol):
     A channel may also have `async withdrawn(session, message, now) -> str | None`: why a
     due message must no longer be sent (what it is about has moved on), checked when the
     message is claimed; such a message is settled unsent with that reason (see
-    EmailChannel.withdrawn: no reminder after the link was used, revoked or expired).
+    EmailChannel.withdrawn: no invitation or reminder after its link was used, revoked or
+    expired).
     """
 
     #: The channel's name in the outbox rows.

@@ -51,6 +51,7 @@ async def test_login_returns_a_bearer_token_that_works(
     shown = me.json()
     assert set(shown) == {"id", "organization_id", "email", "role", "is_active"} | {
         "notify_on_flag",
+        "locale",
         "created_at",
         "updated_at",
     }

@@ -258,3 +258,21 @@ async def test_the_request_page_sends_the_same_email(
     assert "Check your email" in sent.text
     (token,) = await emailed_token(mailing_app, mail)
     assert (await client.get(f"/reset/{token}")).status_code == 200
+
+
+async def test_the_email_is_in_the_accounts_language_when_it_has_one(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    await new_user(mailing_app, EMAIL, role="therapist")
+    auth = await bearer(client, EMAIL)
+    chose = await client.patch("/v1/auth/me", json={"locale": "es"}, headers=auth)
+    assert chose.status_code == 200, chose.text
+    # Asked from an English app: the account's own choice wins.
+    asked = await client.post(
+        "/v1/auth/password-reset", json={"email": EMAIL}, headers={"Accept-Language": "en"}
+    )
+    assert asked.status_code == 202
+    (token,) = await emailed_token(mailing_app, mail)
+    (received,) = mail.mailbox.messages
+    assert received.message["Subject"] == "Elige una contraseña nueva para Attune (Clinic)"
+    assert (await client.get(f"/reset/{token}")).status_code == 200

@@ -139,3 +139,28 @@ async def test_the_opt_in_refuses_a_wrong_type_and_changes_nothing(
         assert refused.status_code == 422
         assert refused.headers["content-type"].startswith("application/problem+json")
     assert (await client.get("/v1/auth/me", headers=staff)).json()["notify_on_flag"] is False
+
+
+async def test_the_email_is_in_the_therapists_language(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff = await therapist(client, mailing_app, opt_in=True)
+    chose = await client.patch("/v1/auth/me", json={"locale": "es"}, headers=staff)
+    assert chose.status_code == 200, chose.text
+    await answer_by_form(mailing_app, client, staff, FLAGGING)
+    async with mailing_app.state.sessionmaker() as session:
+        (result,) = (await session.execute(select(Result))).scalars()
+    assert await deliver_due(mailing_app.state.sessionmaker, mailing_app.state.outbox_channels)
+    (received,) = mail.mailbox.wait_for(1)
+    message = received.message
+    assert message["Subject"] == "Un resultado necesita tu atención"
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None
+    assert html is not None
+    link = f"{PUBLIC_URL}/console/results/{result.id}"
+    assert "necesita tu atención" in text.get_content()
+    assert link in text.get_content()
+    assert f'href="{link}"' in html.get_content()
+    assert '<html lang="es">' in html.get_content()
+    assert "needs your attention" not in text.get_content() + html.get_content()

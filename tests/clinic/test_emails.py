@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from app.outbox.worker import deliver_due
 from tests.clinic.conftest import PUBLIC_URL, add_client
 from tests.conftest import new_staff, snapshot
 from tests.mailserver import MailServer, Received
+from tests.schedules.conftest import complete
 
 LABEL = "Robin (Thursdays)"
 
@@ -235,3 +236,102 @@ async def test_sending_again_makes_a_new_link_and_the_old_one_stops(
     assert revoked.status_code == 200
     refused = await client.post(f"/v1/invitations/{first['id']}/send", json={}, headers=staff)
     assert refused.status_code == 409
+
+
+@pytest.mark.parametrize("meanwhile", ["nothing", "answered", "revoked", "expired"])
+async def test_an_invitation_waiting_in_the_outbox_is_checked_again_when_it_is_sent(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer, meanwhile: str
+) -> None:
+    """The worker may get to an email late (busy, down, backing off): one whose link no
+    longer works is not sent, and says why; the reminders' rule (EmailChannel.withdrawn)."""
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, email="robin@example.org")
+    created = await invite(
+        client, staff, person["id"], questionnaires=["three-item-loneliness"], expires_in_days=3
+    )
+    assert created.status_code == 201, created.text
+    invitation = created.json()
+    if meanwhile == "answered":
+        await complete(client, invitation["url"].removeprefix(PUBLIC_URL))
+    elif meanwhile == "revoked":
+        revoked = await client.post(f"/v1/invitations/{invitation['id']}/revoke", headers=staff)
+        assert revoked.status_code == 200
+    # The worker's clock: an hour past the link's end when it expired meanwhile, else now.
+    expires_at = datetime.fromisoformat(invitation["expires_at"])
+    now = expires_at + timedelta(hours=1) if meanwhile == "expired" else utcnow()
+    await deliver_due(mailing_app.state.sessionmaker, mailing_app.state.outbox_channels, now)
+
+    (queued,) = await outbox(mailing_app)
+    assert queued.kind == "invitation"
+    if meanwhile == "nothing":
+        (received,) = mail.mailbox.wait_for(1)
+        assert invitation["url"] in parts(received)[0]
+        assert queued.status == "delivered"
+        return
+    assert mail.mailbox.messages == []
+    assert queued.status == "failed"
+    assert (
+        queued.failure
+        == {
+            "answered": "not sent: the client had already answered",
+            "revoked": "not sent: the link was withdrawn",
+            "expired": "not sent: the link had expired",
+        }[meanwhile]
+    )
+    assert queued.payload == {}  # the sealed address and link are gone
+    assert queued.attempts == 0
+    # The therapist sees it on the invitation, with its reason.
+    listed = await client.get(f"/v1/clients/{person['id']}/invitations", headers=staff)
+    assert listed.status_code == 200, listed.text
+    (shown,) = listed.json()["items"]
+    assert shown["email"]["status"] == "failed"
+    assert shown["email"]["failure"] == queued.failure
+
+
+async def test_sending_again_writes_in_the_language_the_client_chose_on_the_form(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, email="robin@example.org")
+    first = (await invite(client, staff, person["id"], language="en")).json()
+    await send_due(mailing_app)
+    (invited,) = mail.mailbox.wait_for(1)
+    assert invited.message["Subject"].endswith("asks you to answer a few questions")
+    # On the form the client switches to Spanish (saved and remembered on the invitation).
+    switched = await client.post(
+        first["url"].removeprefix(PUBLIC_URL), data={"step": "1", "switch": "es"}
+    )
+    assert switched.status_code == 303
+    # The therapist re-sends it, leaving the language at English: the client's choice wins.
+    again = await client.post(
+        f"/v1/invitations/{first['id']}/send", json={"language": "en"}, headers=staff
+    )
+    assert again.status_code == 200, again.text
+    await send_due(mailing_app)
+    _, resent = mail.mailbox.wait_for(2)
+    assert resent.message["Subject"].endswith("te pide que respondas unas preguntas")
+    text, html = parts(resent)
+    assert again.json()["url"] in text
+    assert f'href="{again.json()["url"]}"' in html
+    # A new link for the same client is written in their choice too.
+    other = await invite(client, staff, person["id"], language="en")
+    assert other.status_code == 201, other.text
+    await send_due(mailing_app)
+    *_, newest = mail.mailbox.wait_for(3)
+    assert newest.message["Subject"].endswith("te pide que respondas unas preguntas")
+
+
+async def test_sending_again_without_a_choice_uses_the_therapists_language(
+    mailing_app: FastAPI, client: httpx.AsyncClient, mail: MailServer
+) -> None:
+    staff, _, _ = await new_staff(mailing_app, "therapist")
+    person = await add_client(client, staff, email="robin@example.org")
+    first = (await invite(client, staff, person["id"], language="en")).json()
+    again = await client.post(
+        f"/v1/invitations/{first['id']}/send", json={"language": "es"}, headers=staff
+    )
+    assert again.status_code == 200, again.text
+    await send_due(mailing_app)
+    subjects = sorted(r.message["Subject"] for r in mail.mailbox.wait_for(2))
+    assert subjects[0].endswith("asks you to answer a few questions")
+    assert subjects[1].endswith("te pide que respondas unas preguntas")

@@ -13,13 +13,17 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select
 
+from app.accounts.models import User
 from app.assessments.models import Result
 from app.audit.models import AuditEvent
+from app.clinic import invitations, service
 from app.config import Settings
+from app.main import create_app
 from tests.clinic.conftest import add_client
 from tests.conftest import new_staff
 from tests.console.browsing import post_form, sign_in
 from tests.console.seeding import clients_with_results, therapist
+from tests.intake.links import all_answers
 
 
 @pytest.fixture
@@ -96,3 +100,40 @@ async def test_the_dashboard_runs_as_many_statements_for_30_clients_as_for_3(
         assert page.text.count('class="card"') == size
         counts.append(len(seen))
     assert counts[0] == counts[1], counts
+
+
+async def test_a_pending_link_counts_only_the_questionnaires_still_offered(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings
+) -> None:
+    """A link made while De Jong Gierveld was enabled, after the operator turned it off: the
+    form serves only the rest, so the progress counts only the rest and can reach complete."""
+    de_jong, three_item = "de-jong-gierveld-6", "three-item-loneliness"
+    enabled = create_app(settings.model_copy(update={"questionnaires_enabled": [de_jong]}))
+    user_id, _ = await therapist(app)
+    async with enabled.router.lifespan_context(enabled):
+        async with app.state.sessionmaker.begin() as session:
+            user = await session.get_one(User, user_id)
+            person = await service.create_client(session, user, "Robin", None, None)
+            chosen = invitations.resolve_questionnaires(
+                enabled.state.registry, [three_item, de_jong]
+            )
+            _, token = await invitations.create_invitation(
+                session, user, person, chosen, expires_in_days=7, show_feedback=True
+            )
+        transport = httpx.ASGITransport(app=enabled)
+        async with httpx.AsyncClient(transport=transport, base_url="http://attune.test") as before:
+            # One De Jong Gierveld answer, saved while it was still offered.
+            saved = await before.post(
+                f"/intake/{token}", data={"step": "2", "action": "save", "answer-emptiness": "1"}
+            )
+            assert saved.status_code == 303, saved.text
+    # Turned off (`app` runs without it): the client answers all that is left and saves.
+    page = await client.get(f"/intake/{token}")
+    fields = {"step": "1", "action": "save", **all_answers(page.text)}
+    assert len(fields) == 2 + len(app.state.registry.get(three_item).items)
+    assert (await client.post(f"/intake/{token}", data=fields)).status_code == 303
+
+    await sign_in(client, "sam@clinic.test")
+    html = (await client.get("/console")).text
+    items = len(app.state.registry.get(three_item).items)
+    assert f"Intake pending: {items} of {items} answered" in html

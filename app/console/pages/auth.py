@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from app.accounts import service, tokens
 from app.accounts.models import User
 from app.console.forms import service_errors
-from app.console.language import request_locale, request_texts
+from app.console.language import keep_locale_at_sign_in, request_locale, request_texts
 from app.console.rendering import page
 from app.console.routing import ConsoleRoute
 from app.console.session import (
@@ -87,6 +87,7 @@ async def sign_in(request: Request, session: SessionDep, limiter: Limiter) -> Re
             next=target,
             signed_out=False,
         )
+    keep_locale_at_sign_in(signed_in.user, request)
     response = RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))
     age = int(signed_in.lifetime.total_seconds())
     set_cookie(response, settings, COOKIE, signed_in.token, age)

@@ -37,6 +37,8 @@ KINDS: dict[str, type[Message]] = {
     kind.kind: kind
     for kind in (InvitationMessage, ReminderMessage, PasswordResetMessage, AttentionMessage)
 }
+#: The kinds that carry an intake link: not sent once the link no longer works (`withdrawn`).
+LINK_KINDS = frozenset({InvitationMessage.kind, ReminderMessage.kind})
 
 
 async def enqueue_email(
@@ -109,13 +111,15 @@ class EmailChannel:
     async def withdrawn(
         self, session: AsyncSession, message: OutboxMessage, now: datetime
     ) -> str | None:
-        """Why a reminder must not go out any more: its link was used, revoked or expired.
+        """Why an email with an intake link must not go out any more: the link was used,
+        revoked or expired.
 
-        Checked when the worker claims it, not only when the tick wrote it: a reminder can
-        wait in the outbox (a worker busy or down, a retry backing off) while the client
-        answers. The row stays, failed with this reason, so staff see why it was not sent.
+        One rule for invitations and reminders alike, checked when the worker claims the
+        email, not only when it was written: it can wait in the outbox (a worker busy or down,
+        a retry backing off) while the client answers or the therapist withdraws the link.
+        The row stays, failed with this reason, so staff see why it was not sent.
         """
-        if message.kind != ReminderMessage.kind or message.reference_id is None:
+        if message.kind not in LINK_KINDS or message.reference_id is None:
             return None
         invitation = await session.get(Invitation, message.reference_id)
         if invitation is None:
