@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.clinic.invitations import invitation_status
 from app.clinic.models import Invitation
 from app.config import Settings
 from app.mail.messages import (
@@ -39,6 +40,12 @@ KINDS: dict[str, type[Message]] = {
 }
 #: The kinds that carry an intake link: not sent once the link no longer works (`withdrawn`).
 LINK_KINDS = frozenset({InvitationMessage.kind, ReminderMessage.kind})
+#: Why an email with a link is not sent, by the link's status (`invitation_status`: one rule).
+WITHHELD = {
+    "used": "not sent: the client had already answered",
+    "revoked": "not sent: the link was withdrawn",
+    "expired": "not sent: the link had expired",
+}
 
 
 async def enqueue_email(
@@ -124,10 +131,4 @@ class EmailChannel:
         invitation = await session.get(Invitation, message.reference_id)
         if invitation is None:
             return "not sent: the invitation no longer exists"
-        if invitation.used_at is not None:
-            return "not sent: the client had already answered"
-        if invitation.revoked_at is not None:
-            return "not sent: the link was withdrawn"
-        if invitation.expires_at <= now:
-            return "not sent: the link had expired"
-        return None
+        return WITHHELD.get(invitation_status(invitation, now))
