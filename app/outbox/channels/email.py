@@ -30,6 +30,7 @@ from app.outbox.models import OutboxMessage
 from app.outbox.service import enqueue
 from app.outbox.worker import Job, Outcome
 from app.sealing import InvalidToken, seal, unseal
+from app.security import hash_token
 
 logger = logging.getLogger("attune.outbox")
 
@@ -131,4 +132,16 @@ class EmailChannel:
         invitation = await session.get(Invitation, message.reference_id)
         if invitation is None:
             return "not sent: the invitation no longer exists"
-        return WITHHELD.get(invitation_status(invitation, now))
+        status = WITHHELD.get(invitation_status(invitation, now))
+        if status is None and not self._carries_current_link(message, invitation):
+            return "not sent: a newer link replaced this one"
+        return status
+
+    def _carries_current_link(self, message: OutboxMessage, invitation: Invitation) -> bool:
+        """Whether the email's link is still the invitation's (a re-send makes a new token)."""
+        try:
+            fields = json.loads(unseal(_key(self._settings), PURPOSE, message.payload["sealed"]))
+        except (KeyError, InvalidToken):
+            return True  # `send` settles a message that cannot be opened, with its own reason
+        token = str(fields.get("link", "")).rsplit("/", 1)[-1]
+        return hash_token(token) == invitation.token_hash
