@@ -10,9 +10,10 @@ route's own response field, exactly as FastAPI would have. The route is still de
 usual, so the OpenAPI document is the same.
 
 Anything else goes the full way, from the start, with nothing written: a query string
-(`?lang=`), a body that is not JSON or not valid, a token that is not a respondent's bearer
-token, an unknown or revoked token, a client id already stored (a retry: its replay or 409),
-and any error the service raises. So every refusal, replay and problem+json answer is the
+(`?lang=`), a body that cannot be read (over the limit: the edge has answered 413) or is not
+JSON or not valid, a token that is not a respondent's bearer token, an unknown or revoked
+token, a client id already stored (a retry: its replay or 409), and any error the service
+raises. So every refusal, replay and problem+json answer is the
 one the full route gives, in its order of checks (401 before 422).
 """
 
@@ -61,7 +62,12 @@ class SubmissionRoute(APIRoute):
         if token is None:
             return None
         try:
-            body = SubmissionCreate.model_validate(json.loads(await request.body()))
+            raw = await request.body()
+        except Exception:  # the full route reads it again, and answers as it always did
+            # A body cut off (over the limit: the edge has answered 413) or a client gone.
+            return None
+        try:
+            body = SubmissionCreate.model_validate(json.loads(raw))
         except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
             return None
         registry: Registry = request.app.state.registry

@@ -101,3 +101,21 @@ async def test_lang_and_a_charset_take_the_full_route_to_the_same_answer(
     with_lang = await client.post("/v1/submissions?lang=en", json=_body(definition), headers=auth)
     assert with_lang.status_code == 201, with_lang.text
     assert with_lang.json()["result"]["locale"] == "en"
+
+
+async def test_a_chunked_body_over_the_limit_is_a_413_and_stores_nothing(
+    app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
+) -> None:
+    async def chunks() -> Any:
+        yield b'{"id": "5b1f4f8e-2c7a-4f57-9a3c-0d6f2b1e9a10", "answers": {'
+        for n in range(4000):
+            yield f'"item_{n}": 1,'.encode()
+        yield b'"last": 1}}'
+
+    before = await snapshot(app)
+    refused = await client.post(
+        "/v1/submissions", content=chunks(), headers=auth | {"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 413, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert await snapshot(app) == before
