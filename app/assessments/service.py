@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
-from app.assessments.storing import insert_submission
+from app.assessments.storing import insert_submission, insert_submission_by_token
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, InvalidInput, PreconditionFailed
 from app.intake.scope import first_of_its_questionnaire, invitation_scope
@@ -201,6 +201,48 @@ async def submit_offline(
     answered_at: datetime,
 ) -> Submitted:
     """Store and score a whole assessment once per client id; a retry gets the first result."""
+    row, scored_row, scored = _offline_rows(registry, client_id, definition, answers, answered_at)
+    row |= {"respondent_id": respondent.id, "research_consent": respondent.research_consent}
+    # Optimistic: most submissions are new. A retry (or the same one sent twice at once)
+    # finds the row the first one stored and gets that one's result.
+    if not await insert_submission(session, row, scored_row):
+        existing = await _by_client_id(session, respondent, client_id)
+        if existing is None:  # pragma: no cover - the conflicting row cannot vanish mid-transaction
+            raise Conflict("This submission is being stored by another request; retry.")
+        return await _replay(session, existing, row["request_hash"])
+    return _stored(session, row, scored_row, scored)
+
+
+async def submit_offline_by_token(
+    session: AsyncSession,
+    registry: Registry,
+    token_hash: str,
+    client_id: uuid.UUID,
+    definition: Definition,
+    answers: Mapping[str, int],
+    answered_at: datetime,
+) -> Submitted | None:
+    """`submit_offline` for the holder of a live respondent token, authenticated by the write.
+
+    The token's respondent is looked up inside the INSERT itself (`insert_submission_by_token`),
+    so a new submission costs no separate authentication query. None when nothing was
+    inserted (the token is unknown or revoked, or the client id is stored already: a retry):
+    the caller then takes the full route, which tells those apart (401, replay or 409).
+    """
+    row, scored_row, scored = _offline_rows(registry, client_id, definition, answers, answered_at)
+    if not await insert_submission_by_token(session, token_hash, row, scored_row):
+        return None
+    return _stored(session, row, scored_row, scored)
+
+
+def _offline_rows(
+    registry: Registry,
+    client_id: uuid.UUID,
+    definition: Definition,
+    answers: Mapping[str, int],
+    answered_at: datetime,
+) -> tuple[dict[str, Any], dict[str, Any], ScoreResult]:
+    """A one-shot submission's assessment row (but its respondent's columns), result, score."""
     answered_at = answered_at.astimezone(UTC)
     fingerprint = _fingerprint(definition, answers, answered_at)
     validate_answers(definition, answers)
@@ -209,7 +251,6 @@ async def submit_offline(
     now = utcnow()
     row = {
         "id": uuid.uuid4(),
-        "respondent_id": respondent.id,
         "questionnaire_id": definition.id,
         "questionnaire_version": definition.version,
         "definition_hash": definition_hash,
@@ -223,17 +264,14 @@ async def submit_offline(
         "submitted_at": now,
         "created_at": now,
         "updated_at": now,
-        "research_consent": respondent.research_consent,
     }
-    scored_row = _result_values(scored, now)
-    # Optimistic: most submissions are new. A retry (or the same one sent twice at once)
-    # finds the row the first one stored and gets that one's result.
-    if not await insert_submission(session, row, scored_row):
-        existing = await _by_client_id(session, respondent, client_id)
-        if existing is None:  # pragma: no cover - the conflicting row cannot vanish mid-transaction
-            raise Conflict("This submission is being stored by another request; retry.")
-        return await _replay(session, existing, fingerprint)
-    # Detached objects for the answer only: the rows are in, the session never tracks them.
+    return row, _result_values(scored, now), scored
+
+
+def _stored(
+    session: AsyncSession, row: dict[str, Any], scored_row: dict[str, Any], scored: ScoreResult
+) -> Submitted:
+    """The just-inserted submission as detached objects (the session never tracks them)."""
     assessment = Assessment(**row)
     result = Result(**scored_row, assessment_id=assessment.id)
     count_scored(session, assessment.questionnaire_id, assessment.source)

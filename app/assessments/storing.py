@@ -7,22 +7,31 @@ the result's `INSERT … SELECT`, so a retry inserts neither and says so by its 
 SQLite (no data-modifying CTEs) it is the assessment's insert, whose row count says whether
 it was new, then the result's. Both statements are built once and compiled once (SQLAlchemy's
 cache), with the values as parameters; no ORM unit of work is involved.
+
+`insert_submission_by_token` also authenticates: the assessment's `INSERT … SELECT` takes the
+respondent's id and research consent from the live (unrevoked) token row joined to its
+respondent, so an unknown or revoked token inserts nothing, in the same statement and the
+same transaction as the write (revocation stays immediate), with no query of its own.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, Result, Table, bindparam, select
+from sqlalchemy import CursorResult, Insert, Result, Select, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessments import models
+from app.respondents.models import Respondent, RespondentToken
 
 ASSESSMENTS = cast(Table, models.Assessment.__table__)
 RESULTS = cast(Table, models.Result.__table__)
 #: The one-shot submission's uniqueness: one assessment per (respondent, client id).
 UNIQUE = ["respondent_id", "client_id"]
+
+#: The columns of an assessment that come from its token's respondent, in this order.
+FROM_TOKEN = ("respondent_id", "research_consent")
 
 _statements: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Insert] = {}
 
@@ -80,4 +89,79 @@ def _assessment_only(columns: tuple[str, ...]) -> Insert:
     key = ("sqlite", columns, ())
     if key not in _statements:
         _statements[key] = sqlite.insert(ASSESSMENTS).on_conflict_do_nothing(index_elements=UNIQUE)
+    return _statements[key]
+
+
+async def insert_submission_by_token(
+    session: AsyncSession, token_hash: str, assessment: dict[str, Any], result: dict[str, Any]
+) -> bool:
+    """`insert_submission` for the respondent of a live token: False if nothing was inserted.
+
+    `assessment` has neither `respondent_id` nor `research_consent` (the token's respondent
+    gives both) and `result` no `assessment_id`. False means the token is unknown or revoked
+    or the (respondent, client id) exists: the caller tells those apart the usual way.
+    """
+    bind = session.bind
+    dialect = bind.dialect.name if bind is not None else "sqlite"
+    if dialect == "postgresql":
+        statement = _combined_by_token(tuple(assessment), tuple(result))
+        params = {f"a_{k}": v for k, v in assessment.items()} | {
+            f"r_{k}": v for k, v in result.items()
+        }
+        params["token_hash"] = token_hash
+        return _rowcount(await session.execute(statement, params)) == 1
+    first = _assessment_by_token(tuple(assessment))
+    params = {f"a_{k}": v for k, v in assessment.items()}
+    params["token_hash"] = token_hash
+    if _rowcount(await session.execute(first, params)) != 1:
+        return False
+    await session.execute(RESULTS.insert(), {**result, "assessment_id": assessment["id"]})
+    return True
+
+
+def _from_token(columns: tuple[str, ...]) -> Select[Any]:
+    """The assessment's values, its respondent's columns taken from the live token's row."""
+    return (
+        select(
+            *(bindparam(f"a_{c}", type_=ASSESSMENTS.c[c].type) for c in columns),
+            Respondent.id,
+            Respondent.research_consent,
+        )
+        .join(RespondentToken, RespondentToken.respondent_id == Respondent.id)
+        .where(RespondentToken.token_hash == bindparam("token_hash"))
+        .where(RespondentToken.revoked_at.is_(None))
+    )
+
+
+def _assessment_by_token(columns: tuple[str, ...]) -> Insert:
+    key = ("sqlite-token", columns, ())
+    if key not in _statements:
+        # SQLite parses `INSERT … SELECT … ON CONFLICT` only with a WHERE in the SELECT: it has.
+        _statements[key] = (
+            sqlite.insert(ASSESSMENTS)
+            .from_select([*columns, *FROM_TOKEN], _from_token(columns))
+            .on_conflict_do_nothing(index_elements=UNIQUE)
+        )
+    return _statements[key]
+
+
+def _combined_by_token(
+    assessment_columns: tuple[str, ...], result_columns: tuple[str, ...]
+) -> Insert:
+    key = ("postgresql-token", assessment_columns, result_columns)
+    if key not in _statements:
+        new = (
+            postgresql.insert(ASSESSMENTS)
+            .from_select([*assessment_columns, *FROM_TOKEN], _from_token(assessment_columns))
+            .on_conflict_do_nothing(index_elements=UNIQUE)
+            .returning(ASSESSMENTS.c.id)
+            .cte("new_assessment")
+        )
+        chosen = [
+            *(bindparam(f"r_{c}", type_=RESULTS.c[c].type) for c in result_columns),
+            new.c.id,
+        ]
+        _statements[key] = RESULTS.insert().from_select(
+            [*result_columns, "assessment_id"], select(*chosen).select_from(new)
+        )
     return _statements[key]
