@@ -7,13 +7,19 @@ where it fails instead. axe-core comes from npm (package-lock.json: `npm ci` onc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.config import Settings
+from app.db import create_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -29,6 +35,25 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+
+T = TypeVar("T")
+
+
+def on_database(database_url: str, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """`work` on a fresh engine of the test database, from a sync (Playwright) test.
+
+    Playwright's sync API runs its own loop while a browser is open, so database setup and
+    teardown around a browser test each run in a loop of their own, here.
+    """
+
+    async def run() -> T:
+        engine = create_engine(Settings(database_url=database_url))
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from playwright.sync_api import Browser
 from app.accounts import service
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
-from tests.browser import PHONE
+from tests.browser import PHONE, on_database
 from tests.conftest import clear_rows
 from tests.mailserver import MailServer, smtp_server
 from tests.servers import running_server
@@ -41,13 +41,6 @@ def site(database_url: str) -> Iterator[tuple[str, MailServer]]:
         finally:
             await engine.dispose()
 
-    async def teardown() -> None:
-        engine = create_engine(Settings(database_url=database_url))
-        try:
-            await clear_rows(engine)
-        finally:
-            await engine.dispose()
-
     with (
         smtp_server() as mail,
         running_server(
@@ -61,7 +54,7 @@ def site(database_url: str) -> Iterator[tuple[str, MailServer]]:
         try:
             yield base, mail
         finally:
-            asyncio.run(teardown())
+            on_database(database_url, clear_rows)
 
 
 def test_a_staff_member_resets_their_password_in_the_browser(

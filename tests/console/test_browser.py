@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page
 
 from app.config import Settings
 from app.db import create_engine, create_sessionmaker
-from tests.browser import ARTIFACTS, DESKTOP, PHONE, audit, require_axe
+from tests.browser import ARTIFACTS, DESKTOP, PHONE, audit, on_database, require_axe
 from tests.clinic.conftest import FLAGGING, answers
 from tests.conftest import clear_rows
 from tests.servers import running_server
@@ -62,19 +62,12 @@ def server(database_url: str) -> Iterator[tuple[str, str]]:
         finally:
             await engine.dispose()
 
-    async def teardown() -> None:
-        engine = create_engine(Settings(database_url=database_url))
-        try:
-            await clear_rows(engine)
-        finally:
-            await engine.dispose()
-
     with running_server(database_url) as base:
         foreign = asyncio.run(foreign_client())
         try:
             yield base, foreign
         finally:
-            asyncio.run(teardown())
+            on_database(database_url, clear_rows)
 
 
 def shoot(page: Page, name: str) -> None:

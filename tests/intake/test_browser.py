@@ -8,15 +8,13 @@ Chromium, axe-core and the screenshots' folder come from tests/browser.py.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.config import Settings
-from app.db import create_engine
-from tests.browser import ARTIFACTS, PHONE, audit, require_axe
+from tests.browser import ARTIFACTS, PHONE, audit, on_database, require_axe
 from tests.conftest import clear_rows
 from tests.intake.links import Link, make_link
 from tests.servers import running_server
@@ -26,26 +24,15 @@ from tests.servers import running_server
 def site(database_url: str) -> Iterator[tuple[str, Link]]:
     """The running server and a live link to two questionnaires; rows deleted afterwards."""
 
-    async def setup() -> Link:
-        engine = create_engine(Settings(database_url=database_url))
-        try:
-            return await make_link(engine, ("three-item-loneliness", "window-of-tolerance"))
-        finally:
-            await engine.dispose()
-
-    async def teardown() -> None:
-        engine = create_engine(Settings(database_url=database_url))
-        try:
-            await clear_rows(engine)
-        finally:
-            await engine.dispose()
+    async def setup(engine: AsyncEngine) -> Link:
+        return await make_link(engine, ("three-item-loneliness", "window-of-tolerance"))
 
     with running_server(database_url) as base:
-        link = asyncio.run(setup())
+        link = on_database(database_url, setup)
         try:
             yield base, link
         finally:
-            asyncio.run(teardown())
+            on_database(database_url, clear_rows)
 
 
 def checked(page: Page) -> set[str]:

@@ -8,7 +8,6 @@ not-applicable answer counts as missing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
 
 import pytest
@@ -17,20 +16,7 @@ from app.questionnaires.model import Definition
 from app.questionnaires.registry import DEFAULT_DIR, Registry, load_definition
 from app.questionnaires.support import choose_support
 from app.scoring import render_feedback, score
-
-Expected = dict[str, tuple[float | None, str | None]]
-
-
-@dataclass(frozen=True)
-class Case:
-    """Answers to one questionnaire and what scoring them must give."""
-
-    name: str
-    questionnaire: str
-    answers: dict[str, int]
-    scales: Expected
-    profile: str | None
-    flags: list[str] = field(default_factory=list)
+from tests.scoring.cases import Case
 
 
 @cache

@@ -9,7 +9,6 @@ every matching flag is raised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cache
 
 import pytest
@@ -17,21 +16,7 @@ import pytest
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import DEFAULT_DIR, load_definition
 from app.scoring import score
-
-#: expected per scale: (score, band); (None, None) means insufficient.
-Expected = dict[str, tuple[float | None, str | None]]
-
-
-@dataclass(frozen=True)
-class Case:
-    """Answers to one questionnaire and what scoring them must give."""
-
-    name: str
-    questionnaire: str
-    answers: dict[str, int]
-    scales: Expected
-    profile: str | None
-    flags: list[str] = field(default_factory=list)
+from tests.scoring.cases import Case
 
 
 @cache
