@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import JSON, DateTime, MetaData, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -96,10 +97,24 @@ class Timestamps:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+def dump_json(value: Any) -> str:
+    """A JSON column's text: orjson, keys that are not strings written as strings (as json.dumps).
+
+    A result's score is about 5 KB of JSON on every submission; orjson encodes it in a tenth
+    of the standard library's time (issue 15). Reading goes through `orjson.loads` too.
+    """
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+#: `create_async_engine` options of every engine of ours: JSON columns through orjson.
+JSON_OPTIONS: dict[str, Any] = {"json_serializer": dump_json, "json_deserializer": orjson.loads}
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     """An async engine for the configured database, tuned per dialect.
 
     `hide_parameters`: error messages and echo never show bound values (answers, hashes).
+    JSON columns are written and read with orjson (`dump_json`).
     """
     if settings.is_sqlite:
         # One connection per process: SQLite has one writer at a time anyway, and requests
@@ -109,6 +124,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
             settings.database_url,
             echo=settings.database_echo,
             hide_parameters=True,
+            **JSON_OPTIONS,
             connect_args={"timeout": 30},
             pool_size=1,
             max_overflow=0,
@@ -125,6 +141,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         echo=settings.database_echo,
         hide_parameters=True,
+        **JSON_OPTIONS,
         # The cap is pool_size + max_overflow connections per worker process; an overflow
         # connection is opened for one use and closed again, so the default is none.
         pool_size=settings.database_pool_size,

@@ -113,10 +113,15 @@ def count_scored(session: AsyncSession, questionnaire: str, source: str) -> None
 _SCORED_KEY = "attune.metrics.scored"
 
 
+def observe_scored(questionnaire: str, source: str) -> None:
+    """Count a scored result whose transaction has committed."""
+    SCORED.labels(questionnaire, source).inc()
+
+
 @event.listens_for(Session, "after_commit")
 def _count_committed(session: Session) -> None:
     for questionnaire, source in session.info.pop(_SCORED_KEY, ()):
-        SCORED.labels(questionnaire, source).inc()
+        observe_scored(questionnaire, source)
 
 
 @event.listens_for(Session, "after_rollback")

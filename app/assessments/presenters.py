@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.assessments.models import Assessment, Result
 from app.assessments.schemas import (
     AssessmentRead,
@@ -18,7 +16,7 @@ from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized
 from app.questionnaires.support import OrganizationSupport
 from app.scoring import render_feedback
-from app.scoring.result import ScoreResult
+from app.scoring.result import ScoreResult, trace_step
 
 
 def present_assessment(assessment: Assessment, definition: Definition) -> AssessmentRead:
@@ -110,7 +108,10 @@ def present_result(
         if scored.profile
         else None,
         flags=[Label(id=f, label=text(flags[f].label)) for f in scored.flags],
-        trace=[step.model_copy(update={"data": _sorted_keys(step.data)}) for step in scored.trace],
+        trace=[
+            trace_step(step.rule, step.target, step.detail, dict(sorted(step.data.items())))
+            for step in scored.trace
+        ],
         feedback=render_feedback(
             definition,
             scored,
@@ -119,15 +120,3 @@ def present_result(
             registry.support_for(wanted, organization),
         ),
     )
-
-
-def _sorted_keys(value: Any) -> Any:
-    """JSON with every object's keys sorted: the database may keep them in another order."""
-    if isinstance(value, dict):
-        return {
-            key: _sorted_keys(item) if isinstance(item, dict | list) else item
-            for key, item in sorted(value.items())
-        }
-    if isinstance(value, list):
-        return [_sorted_keys(item) if isinstance(item, dict | list) else item for item in value]
-    return value

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.assessments.models import IN_PROGRESS, SUBMITTED, Assessment, Result
@@ -210,11 +210,12 @@ async def submit_offline(
         if existing is None:  # pragma: no cover - the conflicting row cannot vanish mid-transaction
             raise Conflict("This submission is being stored by another request; retry.")
         return await _replay(session, existing, row["request_hash"])
-    return _stored(session, row, scored_row, scored)
+    count_scored(session, definition.id, row["source"])
+    return _stored(row, scored_row, scored)
 
 
 async def submit_offline_by_token(
-    session: AsyncSession,
+    connection: AsyncConnection,
     registry: Registry,
     token_hash: str,
     client_id: uuid.UUID,
@@ -228,11 +229,12 @@ async def submit_offline_by_token(
     so a new submission costs no separate authentication query. None when nothing was
     inserted (the token is unknown or revoked, or the client id is stored already: a retry):
     the caller then takes the full route, which tells those apart (401, replay or 409).
+    The caller commits, and counts the scored result once it has (`metrics.observe_scored`).
     """
     row, scored_row, scored = _offline_rows(registry, client_id, definition, answers, answered_at)
-    if not await insert_submission_by_token(session, token_hash, row, scored_row):
+    if not await insert_submission_by_token(connection, token_hash, row, scored_row):
         return None
-    return _stored(session, row, scored_row, scored)
+    return _stored(row, scored_row, scored)
 
 
 def _offline_rows(
@@ -268,13 +270,10 @@ def _offline_rows(
     return row, _result_values(scored, now), scored
 
 
-def _stored(
-    session: AsyncSession, row: dict[str, Any], scored_row: dict[str, Any], scored: ScoreResult
-) -> Submitted:
-    """The just-inserted submission as detached objects (the session never tracks them)."""
+def _stored(row: dict[str, Any], scored_row: dict[str, Any], scored: ScoreResult) -> Submitted:
+    """The just-inserted submission as detached objects (no session tracks them)."""
     assessment = Assessment(**row)
     result = Result(**scored_row, assessment_id=assessment.id)
-    count_scored(session, assessment.questionnaire_id, assessment.source)
     return Submitted(assessment, result, replayed=False, scored=scored)
 
 

@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, Insert, Result, Select, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.assessments import models
 from app.respondents.models import Respondent, RespondentToken
@@ -36,6 +36,13 @@ FROM_TOKEN = ("respondent_id", "research_consent")
 _statements: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Insert] = {}
 
 
+def _dialect(executor: AsyncSession | AsyncConnection) -> str:
+    """The database's dialect name, for a session or a bare connection."""
+    if isinstance(executor, AsyncConnection):
+        return executor.dialect.name
+    return executor.bind.dialect.name if executor.bind is not None else "sqlite"
+
+
 async def insert_submission(
     session: AsyncSession, assessment: dict[str, Any], result: dict[str, Any]
 ) -> bool:
@@ -43,9 +50,7 @@ async def insert_submission(
 
     `result` has no `assessment_id`: it is the new assessment's id.
     """
-    bind = session.bind
-    dialect = bind.dialect.name if bind is not None else "sqlite"
-    if dialect == "postgresql":
+    if _dialect(session) == "postgresql":
         statement = _combined(tuple(assessment), tuple(result))
         params = {f"a_{k}": v for k, v in assessment.items()} | {
             f"r_{k}": v for k, v in result.items()
@@ -93,29 +98,28 @@ def _assessment_only(columns: tuple[str, ...]) -> Insert:
 
 
 async def insert_submission_by_token(
-    session: AsyncSession, token_hash: str, assessment: dict[str, Any], result: dict[str, Any]
+    connection: AsyncConnection, token_hash: str, assessment: dict[str, Any], result: dict[str, Any]
 ) -> bool:
     """`insert_submission` for the respondent of a live token: False if nothing was inserted.
 
     `assessment` has neither `respondent_id` nor `research_consent` (the token's respondent
     gives both) and `result` no `assessment_id`. False means the token is unknown or revoked
-    or the (respondent, client id) exists: the caller tells those apart the usual way.
+    or the (respondent, client id) exists: the caller tells those apart the usual way. On a
+    bare connection (no ORM session: the one-shot route's transaction is just these rows).
     """
-    bind = session.bind
-    dialect = bind.dialect.name if bind is not None else "sqlite"
-    if dialect == "postgresql":
+    if _dialect(connection) == "postgresql":
         statement = _combined_by_token(tuple(assessment), tuple(result))
         params = {f"a_{k}": v for k, v in assessment.items()} | {
             f"r_{k}": v for k, v in result.items()
         }
         params["token_hash"] = token_hash
-        return _rowcount(await session.execute(statement, params)) == 1
+        return _rowcount(await connection.execute(statement, params)) == 1
     first = _assessment_by_token(tuple(assessment))
     params = {f"a_{k}": v for k, v in assessment.items()}
     params["token_hash"] = token_hash
-    if _rowcount(await session.execute(first, params)) != 1:
+    if _rowcount(await connection.execute(first, params)) != 1:
         return False
-    await session.execute(RESULTS.insert(), {**result, "assessment_id": assessment["id"]})
+    await connection.execute(RESULTS.insert(), {**result, "assessment_id": assessment["id"]})
     return True
 
 

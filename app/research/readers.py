@@ -23,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.config import Settings
+from app.db import JSON_OPTIONS
 from app.errors import TooManyRequests
 
 RETRY_AFTER_SECONDS = 30  # an export of a few hundred thousand rows takes about this long
@@ -75,7 +76,12 @@ class ExportReaders:
 
 def reader_engine(settings: Settings, size: int) -> AsyncEngine:
     """An engine whose transactions only read: `size` connections, no overflow."""
-    options: dict[str, Any] = {"pool_size": size, "max_overflow": 0, "hide_parameters": True}
+    options: dict[str, Any] = {
+        "pool_size": size,
+        "max_overflow": 0,
+        "hide_parameters": True,
+        **JSON_OPTIONS,
+    }
     if not settings.is_sqlite:
         return create_async_engine(
             settings.database_url,
