@@ -5,8 +5,9 @@ solved eight dependencies (session, registry, two bearer schemes, the token, the
 the wanted languages and their `lang` parameter), validated the body through the field
 machinery, and ran the token's own query before the write. This route class answers the
 common case directly: the body validated once with the route's model, the token checked
-inside the write itself (`submit_offline_by_token`) on a bare connection rather than an ORM
-session, the answer's bytes serialized once by the route's own response field, exactly as
+inside the write itself (`store_offline_by_token`) on a bare connection rather than an ORM
+session (on PostgreSQL a single statement, committed on its own: no BEGIN or COMMIT round
+trip), the answer's bytes serialized once by the route's own response field, exactly as
 FastAPI would have. The route is still declared as
 usual, so the OpenAPI document is the same.
 
@@ -73,42 +74,37 @@ class SubmissionRoute(APIRoute):
         except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError too
             return None
         registry: Registry = request.app.state.registry
+        try:
+            definition = service.resolve_definition(registry, body.questionnaire_id, body.version)
+            prepared = service.prepare_offline(
+                registry, body.id, definition, body.answers, body.answered_at
+            )
+        except AppError:
+            return None
+        submitted = prepared.submitted
+        # The answer is made before the write, so the write is the last step before sending.
+        wanted = parse_accept_language(request.headers.get("accept-language"))
+        read = SubmissionRead(
+            client_id=body.id,
+            assessment=present_assessment(submitted.assessment, definition),
+            result=present_result(
+                submitted.assessment,
+                submitted.result,
+                definition,
+                registry,
+                wanted,
+                scored=submitted.scored,
+            ),
+        )
+        content = self._serialize(read)
         engine: AsyncEngine = request.app.state.engine
-        # A bare connection, not an ORM session: the transaction is two INSERTs, and the
-        # session's own bookkeeping (transaction objects, snapshots, events) cost more.
+        # A bare connection, not an ORM session: the transaction is the submission's rows
+        # (on PostgreSQL one statement, committed on its own), and a session's bookkeeping
+        # (transaction objects, snapshots, events) would cost more than the statement.
         async with engine.connect() as connection:
-            try:
-                definition = service.resolve_definition(
-                    registry, body.questionnaire_id, body.version
-                )
-                submitted = await service.submit_offline_by_token(
-                    connection,
-                    registry,
-                    hash_token(token),
-                    body.id,
-                    definition,
-                    body.answers,
-                    body.answered_at,
-                )
-            except AppError:
-                submitted = None
-            if submitted is None:
+            if not await service.store_offline_by_token(connection, hash_token(token), prepared):
                 await connection.rollback()
                 return None
-            wanted = parse_accept_language(request.headers.get("accept-language"))
-            read = SubmissionRead(
-                client_id=body.id,
-                assessment=present_assessment(submitted.assessment, definition),
-                result=present_result(
-                    submitted.assessment,
-                    submitted.result,
-                    definition,
-                    registry,
-                    wanted,
-                    scored=submitted.scored,
-                ),
-            )
-            content = self._serialize(read)
             # Committed before the answer is sent, as the request session does (app.db).
             await connection.commit()
         observe_scored(definition.id, submitted.assessment.source)

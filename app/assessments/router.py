@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from app.accounts.attention import notify_flagged
 from app.accounts.support import invitation_support
@@ -25,7 +25,7 @@ from app.assessments.schemas import (
     TrendRead,
 )
 from app.contract import REQUIRED, sent
-from app.db import SessionDep
+from app.db import SessionDep, read_only
 from app.errors import BadRequest, Conflict, Forbidden, InvalidInput
 from app.i18n import negotiate_locale
 from app.intake.completion import submit_through_link
@@ -94,6 +94,7 @@ async def create_assessment(
     "/assessments/{assessment_id}",
     response_model=AssessmentRead,
     responses=problems(401, 404, 422) | sent(200, "ETag", "Location"),
+    dependencies=[Depends(read_only)],
 )
 async def get_assessment(
     assessment: OwnedAssessment, response: Response, session: SessionDep, registry: RegistryDep
@@ -198,6 +199,7 @@ def _feedback_withheld(session: SessionDep) -> bool:
     "/assessments/{assessment_id}/result",
     response_model=ResultRead,
     responses=problems(401, 403, 404, 409, 422),
+    dependencies=[Depends(read_only)],
 )
 async def get_result(
     assessment: OwnedAssessment,

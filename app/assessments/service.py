@@ -214,27 +214,45 @@ async def submit_offline(
     return _stored(row, scored_row, scored)
 
 
-async def submit_offline_by_token(
-    connection: AsyncConnection,
+@dataclass(frozen=True)
+class Prepared:
+    """A one-shot submission scored and ready to store: its rows, and the objects to present."""
+
+    row: dict[str, Any]
+    result_row: dict[str, Any]
+    submitted: Submitted
+
+
+def prepare_offline(
     registry: Registry,
-    token_hash: str,
     client_id: uuid.UUID,
     definition: Definition,
     answers: Mapping[str, int],
     answered_at: datetime,
-) -> Submitted | None:
-    """`submit_offline` for the holder of a live respondent token, authenticated by the write.
+) -> Prepared:
+    """Validate and score a one-shot submission without storing it (422 for bad answers).
+
+    The rows leave out the respondent's columns: `store_offline_by_token` takes them from
+    the token's row in the same statement.
+    """
+    row, result_row, scored = _offline_rows(registry, client_id, definition, answers, answered_at)
+    return Prepared(row, result_row, _stored(row, result_row, scored))
+
+
+async def store_offline_by_token(
+    connection: AsyncConnection, token_hash: str, prepared: Prepared
+) -> bool:
+    """Store a prepared submission for the holder of a live respondent token; True if stored.
 
     The token's respondent is looked up inside the INSERT itself (`insert_submission_by_token`),
-    so a new submission costs no separate authentication query. None when nothing was
+    so a new submission costs no separate authentication query. False when nothing was
     inserted (the token is unknown or revoked, or the client id is stored already: a retry):
     the caller then takes the full route, which tells those apart (401, replay or 409).
     The caller commits, and counts the scored result once it has (`metrics.observe_scored`).
     """
-    row, scored_row, scored = _offline_rows(registry, client_id, definition, answers, answered_at)
-    if not await insert_submission_by_token(connection, token_hash, row, scored_row):
-        return None
-    return _stored(row, scored_row, scored)
+    return await insert_submission_by_token(
+        connection, token_hash, prepared.row, prepared.result_row
+    )
 
 
 def _offline_rows(

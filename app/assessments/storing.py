@@ -105,9 +105,13 @@ async def insert_submission_by_token(
     `assessment` has neither `respondent_id` nor `research_consent` (the token's respondent
     gives both) and `result` no `assessment_id`. False means the token is unknown or revoked
     or the (respondent, client id) exists: the caller tells those apart the usual way. On a
-    bare connection (no ORM session: the one-shot route's transaction is just these rows).
+    bare connection (no ORM session: the one-shot route's transaction is just these rows)
+    that has not begun a transaction. On PostgreSQL the one statement is the transaction:
+    it runs in autocommit mode, so it is durable when it returns, with no BEGIN or COMMIT
+    round trip; on SQLite both statements run in one transaction, which the caller commits.
     """
     if _dialect(connection) == "postgresql":
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
         statement = _combined_by_token(tuple(assessment), tuple(result))
         params = {f"a_{k}": v for k, v in assessment.items()} | {
             f"r_{k}": v for k, v in result.items()

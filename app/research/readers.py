@@ -23,7 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from app.config import Settings
-from app.db import JSON_OPTIONS
+from app.db import JSON_OPTIONS, ping_on_checkout
 from app.errors import TooManyRequests
 
 RETRY_AFTER_SECONDS = 30  # an export of a few hundred thousand rows takes about this long
@@ -83,12 +83,11 @@ def reader_engine(settings: Settings, size: int) -> AsyncEngine:
         **JSON_OPTIONS,
     }
     if not settings.is_sqlite:
-        return create_async_engine(
-            settings.database_url,
-            pool_pre_ping=True,
-            execution_options={"postgresql_readonly": True},
-            **options,
+        engine = create_async_engine(
+            settings.database_url, execution_options={"postgresql_readonly": True}, **options
         )
+        ping_on_checkout(engine)
+        return engine
     engine = create_async_engine(settings.database_url, connect_args={"timeout": 30}, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
