@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from app.accounts.attention import notify_flagged
 from app.accounts.support import invitation_support
 from app.assessments import history, service
-from app.assessments.dependencies import OwnedAssessment
+from app.assessments.dependencies import OwnedAssessment, OwnedWithResult
 from app.assessments.models import SUBMITTED, Assessment
 from app.assessments.oneshot import SubmissionRoute
 from app.assessments.presenters import present_assessment, present_result
@@ -202,7 +202,7 @@ def _feedback_withheld(session: SessionDep) -> bool:
     dependencies=[Depends(read_only)],
 )
 async def get_result(
-    assessment: OwnedAssessment,
+    found: OwnedWithResult,
     response: Response,
     session: SessionDep,
     registry: RegistryDep,
@@ -214,9 +214,9 @@ async def get_result(
     """
     if _feedback_withheld(session):
         raise Forbidden("The results of this intake link go to your therapist.")
-    if assessment.status != SUBMITTED:
+    assessment, result = found.assessment, found.result
+    if assessment.status != SUBMITTED or result is None:
         raise Conflict("This assessment is not submitted yet, so it has no result.")
-    result = await service.result_of(session, assessment)
     definition = await definition_of(session, registry, assessment)
     response.headers["Cache-Control"] = "no-store"
     organization = await invitation_support(session, assessment.invitation_id)

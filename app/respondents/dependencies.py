@@ -27,6 +27,15 @@ INTAKE_TOKEN_ROUTES = frozenset(
 )
 
 
+def remember_respondent(request: Request, respondent: Respondent) -> None:
+    """Record whose live respondent token this request carries, found by another query.
+
+    `app.assessments.dependencies` finds the token's respondent together with the
+    assessment; `current_respondent` then answers with it instead of asking again.
+    """
+    request.state.respondent = respondent
+
+
 async def current_respondent(
     request: Request, session: SessionDep, token: RespondentBearer
 ) -> Respondent:
@@ -36,6 +45,9 @@ async def current_respondent(
     assessments: 403 anywhere else (their history, consent, export, erasure).
     """
     if not is_intake_token(token):
+        known: Respondent | None = getattr(request.state, "respondent", None)
+        if known is not None:  # found with this request's token (`remember_respondent`)
+            return known
         return await service.authenticate(session, token)
     respondent, scope = await authenticate_invitation(session, token)
     route = request.scope.get("route")
