@@ -307,34 +307,36 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions for requests that only read (`read_only`).
+def create_autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that need no transaction (`no_transaction`).
 
     On PostgreSQL their statements run in autocommit mode, each on its own: no BEGIN and no
-    COMMIT round trip around a couple of SELECTs. SQLite keeps its usual transaction (the
-    round trips are in process there).
+    COMMIT round trip. SQLite keeps its usual transaction (its round trips are in process).
     """
     if engine.dialect.name != "postgresql":
         return create_sessionmaker(engine)
     return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
-def read_only(request: Request) -> None:
-    """Give this request a reading session (`create_read_sessionmaker`).
+def no_transaction(request: Request) -> None:
+    """Give this request a session without a transaction (`create_autocommit_sessionmaker`).
 
-    Declare it in the route's `dependencies=`, which FastAPI solves before the parameters'
-    dependencies, so it is set before the session is made. Only for routes that write
-    nothing: on PostgreSQL a write would be committed at once, not at the end.
+    For routes whose statements are safe one by one: reads, and a single write that guards
+    itself (an UPDATE of an assessment checks its `revision`, so a save based on a stale read
+    fails with 412 whether or not a transaction surrounds it). On PostgreSQL each statement
+    commits when it runs, so such a route validates everything before it writes. Declare it
+    in the route's `dependencies=`, which FastAPI solves before the parameters'
+    dependencies, so it is set before the session is made.
     """
-    request.state.read_only = True
+    request.state.no_transaction = True
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's session: committed once if the route succeeded, rolled back otherwise."""
     state = request.app.state
-    reading = getattr(request.state, "read_only", False)
+    statementwise = getattr(request.state, "no_transaction", False)
     sessionmaker: async_sessionmaker[AsyncSession] = (
-        state.read_sessionmaker if reading else state.sessionmaker
+        state.autocommit_sessionmaker if statementwise else state.sessionmaker
     )
     async with sessionmaker() as session:
         try:

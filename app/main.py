@@ -21,7 +21,7 @@ from app.clinic.targets import webhook_client
 from app.config import Settings, get_settings
 from app.console.router import router as console_router
 from app.contract import openapi_document, operation_id
-from app.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from app.db import create_autocommit_sessionmaker, create_engine, create_sessionmaker
 from app.docs import install_docs
 from app.edge import Edge
 from app.handlers import install_error_handlers
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         watch_pool(engine)
         app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.read_sessionmaker = create_read_sessionmaker(engine)
+        app.state.autocommit_sessionmaker = create_autocommit_sessionmaker(engine)
         app.state.export_readers = ExportReaders(settings)
         app.state.limiter = FailureLimiter(settings.rate_limit_storage)
         use_pool(HashPool(settings.password_hash_workers, settings.password_hash_queue))

@@ -77,8 +77,8 @@ async def test_the_engines_use_the_fair_pool(tmp_path: object) -> None:
         await engine.dispose()
 
 
-async def test_reading_routes_run_without_a_transaction_on_postgresql(app: FastAPI) -> None:
-    """`read_only` routes: autocommit on PostgreSQL (no BEGIN/COMMIT), a transaction on SQLite."""
+async def test_statementwise_routes_run_without_a_transaction_on_postgresql(app: FastAPI) -> None:
+    """`no_transaction` routes: autocommit on PostgreSQL (no BEGIN, no COMMIT); SQLite as ever."""
     postgresql = app.state.engine.dialect.name == "postgresql"
 
     async def in_transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
@@ -88,11 +88,11 @@ async def test_reading_routes_run_without_a_transaction_on_postgresql(app: FastA
             driver = raw.driver_connection
             return bool(driver.is_in_transaction() if postgresql else driver.in_transaction)
 
-    assert await in_transaction(app.state.read_sessionmaker) is not postgresql
+    assert await in_transaction(app.state.autocommit_sessionmaker) is not postgresql
     assert await in_transaction(app.state.sessionmaker) is True
 
 
-async def test_a_result_is_read_through_the_reading_session(
+async def test_a_result_is_read_and_answers_saved_without_a_transaction(
     app: FastAPI, client: httpx.AsyncClient, auth: dict[str, str]
 ) -> None:
     started = await client.post(
@@ -109,18 +109,32 @@ async def test_a_result_is_read_through_the_reading_session(
     )
     assert submitted.status_code == 200, submitted.text
     made: list[object] = []
-    reading = app.state.read_sessionmaker
+    plain = app.state.autocommit_sessionmaker
 
     def counting() -> object:
-        session = reading()
+        session = plain()
         made.append(session)
         return session
 
-    app.state.read_sessionmaker = counting
+    app.state.autocommit_sessionmaker = counting
     try:
         result = await client.get(f"/v1/assessments/{assessment}/result", headers=auth)
+        other = await client.post(
+            "/v1/assessments", json={"questionnaire_id": "three-item-loneliness"}, headers=auth
+        )
+        url = f"/v1/assessments/{other.json()['id']}/answers"
+        first = dict(list(answers.items())[:1])
+        saved = await client.put(url, json={"answers": first}, headers=auth)
+        # The revision still guards a save without a transaction: a stale one changes nothing.
+        stale = await client.put(
+            url, json={"answers": answers}, headers={**auth, "If-Match": '"1"'}
+        )
+        again = await client.get(f"/v1/assessments/{other.json()['id']}", headers=auth)
     finally:
-        app.state.read_sessionmaker = reading
+        app.state.autocommit_sessionmaker = plain
     assert result.status_code == 200, result.text
     assert result.json() == submitted.json()
-    assert len(made) == 1
+    assert (saved.status_code, saved.headers["etag"]) == (200, '"2"')
+    assert stale.status_code == 412, stale.text
+    assert again.json()["answers"] == first
+    assert len(made) == 4  # the result, both saves and the read: none in a transaction

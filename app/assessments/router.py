@@ -25,7 +25,7 @@ from app.assessments.schemas import (
     TrendRead,
 )
 from app.contract import REQUIRED, sent
-from app.db import SessionDep, read_only
+from app.db import SessionDep, no_transaction
 from app.errors import BadRequest, Conflict, Forbidden, InvalidInput
 from app.i18n import negotiate_locale
 from app.intake.completion import submit_through_link
@@ -94,7 +94,7 @@ async def create_assessment(
     "/assessments/{assessment_id}",
     response_model=AssessmentRead,
     responses=problems(401, 404, 422) | sent(200, "ETag", "Location"),
-    dependencies=[Depends(read_only)],
+    dependencies=[Depends(no_transaction)],
 )
 async def get_assessment(
     assessment: OwnedAssessment, response: Response, session: SessionDep, registry: RegistryDep
@@ -109,6 +109,8 @@ async def get_assessment(
     "/assessments/{assessment_id}/answers",
     response_model=AssessmentRead,
     responses=problems(401, 403, 404, 409, 412, 413, 422) | sent(200, "ETag", "Location"),
+    # One UPDATE, guarded by the revision it read, after every check: no transaction needed.
+    dependencies=[Depends(no_transaction)],
 )
 async def save_answers(
     body: AnswersUpdate,
@@ -199,7 +201,7 @@ def _feedback_withheld(session: SessionDep) -> bool:
     "/assessments/{assessment_id}/result",
     response_model=ResultRead,
     responses=problems(401, 403, 404, 409, 422),
-    dependencies=[Depends(read_only)],
+    dependencies=[Depends(no_transaction)],
 )
 async def get_result(
     found: OwnedWithResult,
