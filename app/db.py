@@ -318,7 +318,7 @@ def create_autocommit_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[As
     return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
 
 
-def no_transaction(request: Request) -> None:
+async def no_transaction(request: Request) -> None:
     """Give this request a session without a transaction (`create_autocommit_sessionmaker`).
 
     For routes whose statements are safe one by one: reads, and a single write that guards
@@ -326,7 +326,8 @@ def no_transaction(request: Request) -> None:
     fails with 412 whether or not a transaction surrounds it). On PostgreSQL each statement
     commits when it runs, so such a route validates everything before it writes. Declare it
     in the route's `dependencies=`, which FastAPI solves before the parameters'
-    dependencies, so it is set before the session is made.
+    dependencies, so it is set before the session is made. (Async, so that FastAPI does not
+    send it to a worker thread as it does a plain function.)
     """
     request.state.no_transaction = True
 
