@@ -227,20 +227,21 @@ def submission_args(attune: Server) -> list[str]:
 def load_rounds(wrk: str, run: Run, servers: dict[str, Server], rounds: int) -> None:
     """Drive every scenario in turn, ROUNDS times, each with a warm-up first."""
     base, attune = servers["baseline"], servers["attune"]
+    # Each scenario's wrk script in bench/lua/; both write floors post the same body.
     plans = {
-        "baseline": (base, baseline.PATH, []),
-        "rawwrite": (base, baseline.RAW_PATH, []),
-        "write": (base, baseline.WRITE_PATH, []),
-        "questionnaire": (attune, QUESTIONNAIRE_PATH, []),
-        "submit": (attune, SUBMIT_PATH, submission_args(attune)),
+        "baseline": (base, "baseline", baseline.PATH, []),
+        "rawwrite": (base, "write", baseline.RAW_PATH, []),
+        "write": (base, "write", baseline.WRITE_PATH, []),
+        "questionnaire": (attune, "questionnaire", QUESTIONNAIRE_PATH, []),
+        "submit": (attune, "submit", SUBMIT_PATH, submission_args(attune)),
     }
     for number in range(1, rounds + 1):
         this = Round(load_average=os.getloadavg()[0])
         print(f"  round {number}/{rounds} (load average {this.load_average:.2f}):", flush=True)
-        for scenario, (server, path, script_args) in plans.items():
+        for scenario, (server, script, path, script_args) in plans.items():
             before = cpu_seconds(server)
             warm, measured = run_scenario(
-                wrk, scenario, server.base_url + path, run.load, script_args
+                wrk, script, server.base_url + path, run.load, script_args
             )
             answered = measured.requests + (warm.requests if warm else 0)
             this.cpu_ms[scenario] = (cpu_seconds(server) - before) * 1000 / max(answered, 1)

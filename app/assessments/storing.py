@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, Result, Select, Table, bindparam, select
+from sqlalchemy import CTE, CursorResult, Insert, Result, Select, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -52,15 +52,32 @@ async def insert_submission(
     """
     if _dialect(session) == "postgresql":
         statement = _combined(tuple(assessment), tuple(result))
-        params = {f"a_{k}": v for k, v in assessment.items()} | {
-            f"r_{k}": v for k, v in result.items()
-        }
-        return _rowcount(await session.execute(statement, params)) == 1
+        return _rowcount(await session.execute(statement, _prefixed(assessment, result))) == 1
     first = _assessment_only(tuple(assessment))
     if _rowcount(await session.execute(first, assessment)) != 1:
         return False
-    await session.execute(RESULTS.insert(), {**result, "assessment_id": assessment["id"]})
+    await _insert_result(session, result, assessment["id"])
     return True
+
+
+def _prefixed(assessment: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+    """The combined statement's parameters: `a_` for the assessment's, `r_` for the result's."""
+    return {f"a_{k}": v for k, v in assessment.items()} | {f"r_{k}": v for k, v in result.items()}
+
+
+async def _insert_result(
+    executor: AsyncSession | AsyncConnection, result: dict[str, Any], assessment_id: Any
+) -> None:
+    """SQLite's second statement: the result row of the assessment just inserted."""
+    await executor.execute(RESULTS.insert(), {**result, "assessment_id": assessment_id})
+
+
+def _result_of_new(new: CTE, result_columns: tuple[str, ...]) -> Insert:
+    """The result's `INSERT … SELECT` from the assessment CTE's returned id (no row, no result)."""
+    chosen = [*(bindparam(f"r_{c}", type_=RESULTS.c[c].type) for c in result_columns), new.c.id]
+    return RESULTS.insert().from_select(
+        [*result_columns, "assessment_id"], select(*chosen).select_from(new)
+    )
 
 
 def _rowcount(result: Result[Any]) -> int:
@@ -80,13 +97,7 @@ def _combined(assessment_columns: tuple[str, ...], result_columns: tuple[str, ..
             .returning(ASSESSMENTS.c.id)
             .cte("new_assessment")
         )
-        chosen = [
-            *(bindparam(f"r_{c}", type_=RESULTS.c[c].type) for c in result_columns),
-            new.c.id,
-        ]
-        _statements[key] = RESULTS.insert().from_select(
-            [*result_columns, "assessment_id"], select(*chosen).select_from(new)
-        )
+        _statements[key] = _result_of_new(new, result_columns)
     return _statements[key]
 
 
@@ -113,9 +124,7 @@ async def insert_submission_by_token(
     if _dialect(connection) == "postgresql":
         await connection.execution_options(isolation_level="AUTOCOMMIT")
         statement = _combined_by_token(tuple(assessment), tuple(result))
-        params = {f"a_{k}": v for k, v in assessment.items()} | {
-            f"r_{k}": v for k, v in result.items()
-        }
+        params = _prefixed(assessment, result)
         params["token_hash"] = token_hash
         return _rowcount(await connection.execute(statement, params)) == 1
     first = _assessment_by_token(tuple(assessment))
@@ -123,7 +132,7 @@ async def insert_submission_by_token(
     params["token_hash"] = token_hash
     if _rowcount(await connection.execute(first, params)) != 1:
         return False
-    await connection.execute(RESULTS.insert(), {**result, "assessment_id": assessment["id"]})
+    await _insert_result(connection, result, assessment["id"])
     return True
 
 
@@ -165,11 +174,5 @@ def _combined_by_token(
             .returning(ASSESSMENTS.c.id)
             .cte("new_assessment")
         )
-        chosen = [
-            *(bindparam(f"r_{c}", type_=RESULTS.c[c].type) for c in result_columns),
-            new.c.id,
-        ]
-        _statements[key] = RESULTS.insert().from_select(
-            [*result_columns, "assessment_id"], select(*chosen).select_from(new)
-        )
+        _statements[key] = _result_of_new(new, result_columns)
     return _statements[key]

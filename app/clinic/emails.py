@@ -32,6 +32,8 @@ from app.outbox.service import latest_by_reference
 from app.security import hash_token, new_token
 
 CHANNEL = "email"
+#: Why a queued email to a client who unsubscribed was not sent (the console shows it as such).
+OPTED_OUT = "the client asked for no more emails"
 
 
 @dataclass(frozen=True)
@@ -155,5 +157,5 @@ async def opt_out(session: AsyncSession, client_id: uuid.UUID) -> None:
             OutboxMessage.status == "pending",
             OutboxMessage.reference_id.in_(invitation_ids),
         )
-        .values(status="failed", failure="the client asked for no more emails", payload={})
+        .values(status="failed", failure=OPTED_OUT, payload={})
     )

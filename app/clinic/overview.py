@@ -21,6 +21,7 @@ from app.assessments.models import SUBMITTED, Assessment, Result
 from app.clinic.models import Client, Invitation
 from app.clinic.service import in_scope
 from app.db import utcnow
+from app.intake.scope import offered_references
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized
@@ -207,11 +208,10 @@ async def _add_pending(
         # Only what the form still serves counts: a questionnaire the operator has turned off
         # since (`Registry.is_offered`, the intake's rule) is skipped there, so it is here too,
         # or the link could never show as complete.
-        offered = {ref["id"] for ref in invitation.questionnaires if registry.is_offered(ref["id"])}
+        served = offered_references(registry, invitation)
+        offered = {ref["id"] for ref in served}
         total = 0
-        for ref in invitation.questionnaires:
-            if ref["id"] not in offered:
-                continue
+        for ref in served:
             try:
                 total += len(registry.get(ref["id"], ref["version"]).items)
             except LookupError:

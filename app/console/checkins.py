@@ -29,7 +29,6 @@ from app.schedules.schemas import OccurrenceRead, ScheduleRead
 DELIVERY_KEYS = {"pending": "delivery_queued", "delivered": "delivery_sent"}
 DELIVERY_KEYS["failed"] = "email_delivery_failed"
 #: The outbox's reason when a pending email was stopped by the client's opt-out.
-OPTED_OUT = "the client asked for no more emails"
 #: The client page's notices after a schedule's form (?scheduled=1 and so on): texts' keys.
 NOTICES = {
     "scheduled": "schedule_made_notice",
@@ -130,7 +129,7 @@ async def deliveries_context(
         delivery = latest.get(invitation.id)
         if delivery is None:
             status, key, detail = "none", None, None
-        elif delivery.failure == OPTED_OUT or (
+        elif delivery.failure == emails.OPTED_OUT or (
             client.email_opt_out_at is not None and delivery.status != "delivered"
         ):
             status, key, detail = "unsubscribed", "delivery_unsubscribed", None

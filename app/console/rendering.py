@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from app.accounts.models import User
 from app.console.language import request_locale
@@ -19,9 +19,15 @@ from app.console.session import COOKIE, PRE_SESSION_COOKIE, set_cookie
 from app.console.texts import LANGUAGE_NAMES, LOCALES, texts
 from app.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
 from app.web.csrf import CsrfRefused, csrf_token
+from app.web.headers import CONSOLE_HEADERS
 from app.web.templates import render_page
 
 PRE_SESSION_SECONDS = 2 * 60 * 60
+
+
+def redirect(target: str) -> RedirectResponse:
+    """303 to a console page after a form, so a reload never sends it again."""
+    return RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))
 
 
 def page(

@@ -21,6 +21,7 @@ from app.clinic.models import Invitation
 from app.clinic.webhooks import enqueue_event
 from app.db import utcnow
 from app.errors import Gone
+from app.intake.scope import offered_references
 from app.questionnaires.registry import Registry
 from app.respondents.models import Respondent
 
@@ -82,7 +83,7 @@ async def spend_if_complete(
     )
     done = {a.questionnaire_id: (a, r) for a, r in await session.execute(statement)}
     # A questionnaire no longer offered here cannot be answered, so it is not waited for.
-    if any(q["id"] not in done for q in invitation.questionnaires if registry.is_offered(q["id"])):
+    if any(q["id"] not in done for q in offered_references(registry, invitation)):
         return False
     now = utcnow()
     if not await claim_link(session, invitation, now, consent=None):

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assessments.models import Assessment
 from app.clinic.models import Invitation
 from app.errors import Conflict
+from app.questionnaires.registry import Registry
 
 #: Marks intake tokens (`ati_…`); not a secret.
 TOKEN_PREFIX = "ati"  # noqa: S105
@@ -71,3 +72,14 @@ async def first_of_its_questionnaire(
             f"This intake link already has an assessment of {questionnaire_id}: answer that one.",
             assessment=f"/v1/assessments/{found}",
         )
+
+
+def offered_references(registry: Registry, invitation: Invitation) -> list[dict[str, str]]:
+    """The invitation's questionnaires that are still offered here, in its order.
+
+    A link made while the operator had a `requires_permission` questionnaire enabled keeps
+    naming it after it is turned off; from then on it is not served (the licence no longer
+    covers it here), and the rest of the link still works. `Registry.is_offered` is the one
+    rule, as for listing and inviting.
+    """
+    return [q for q in invitation.questionnaires if registry.is_offered(q["id"])]

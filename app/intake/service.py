@@ -27,7 +27,7 @@ from app.db import utcnow
 from app.errors import Conflict, Gone, InvalidInput, NotFound, Unauthorized
 from app.i18n import negotiate_locale
 from app.intake.completion import announce_intake, claim_link, refusal
-from app.intake.scope import InvitationScope
+from app.intake.scope import InvitationScope, offered_references
 from app.questionnaires.model import Definition
 from app.questionnaires.registry import Registry
 from app.questionnaires.service import definition_of
@@ -98,17 +98,6 @@ async def authenticate_invitation(
     return respondent, InvitationScope(invitation.id, questionnaires, invitation.show_feedback)
 
 
-def offered_references(registry: Registry, invitation: Invitation) -> list[dict[str, str]]:
-    """The invitation's questionnaires that are still offered here, in its order.
-
-    A link made while the operator had a `requires_permission` questionnaire enabled keeps
-    naming it after it is turned off; from then on it is not served (the licence no longer
-    covers it here), and the rest of the link still works. `Registry.is_offered` is the one
-    rule, as for listing and inviting.
-    """
-    return [q for q in invitation.questionnaires if registry.is_offered(q["id"])]
-
-
 def withdrawn(registry: Registry, invitation: Invitation) -> list[Definition]:
     """The invitation's questionnaires no longer offered here, for the form to name kindly."""
     return [
@@ -120,8 +109,10 @@ def withdrawn(registry: Registry, invitation: Invitation) -> list[Definition]:
 
 async def time_zone_of(session: AsyncSession, organization_id: uuid.UUID) -> str:
     """The organization's time zone (its setting for schedules), for dates on the form."""
-    statement = select(Organization.time_zone).where(Organization.id == organization_id)
-    return (await session.execute(statement)).scalar_one_or_none() or "UTC"
+    # `session.get`: the organization is often loaded already (its support lines), and then
+    # this asks the database nothing.
+    organization = await session.get(Organization, organization_id)
+    return (organization.time_zone if organization is not None else None) or "UTC"
 
 
 async def intake_assessments(

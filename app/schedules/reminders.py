@@ -19,7 +19,7 @@ from app.accounts.models import Organization
 from app.clinic.emails import unsubscribe_url
 from app.clinic.models import Client, Invitation
 from app.config import Settings
-from app.intake.language import client_language
+from app.intake.language import remembered_language
 from app.mail.messages import ReminderMessage, local_time
 from app.outbox.channels.email import enqueue_email
 from app.schedules.calendar import out_of_quiet_hours
@@ -127,7 +127,7 @@ async def send_due_reminders(session: AsyncSession, settings: Settings, now: dat
         number = plan.sent + 1
         assert client.email is not None  # can_email
         # The client's own choice on the form, when they made one, over the planned language.
-        language = invitation.language or await client_language(session, client.id) or plan.language
+        language = await remembered_language(session, invitation) or plan.language
         message = ReminderMessage(
             to=client.email,
             locale=language,

@@ -6,7 +6,7 @@ result can be read, audited and recomputed without the code that made it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, TypeAdapter
 from pydantic.json_schema import JsonSchemaValue
@@ -111,31 +111,29 @@ _RESULT_FIELDS = set(ScoreResult.model_fields)
 
 def trace_step(rule: str, target: str, detail: str, data: dict[str, TraceValue]) -> TraceStep:
     """A trace step as the engine writes it (every field given, as validation would keep it)."""
-    # What `BaseModel.model_construct` does, without its per-field loop over defaults. The
-    # fields-set is shared: these models are frozen, and `model_copy` copies it to change it.
-    step: TraceStep = _new(TraceStep)
-    _set(step, "__dict__", {"rule": rule, "target": target, "detail": detail, "data": data})
-    _set(step, "__pydantic_fields_set__", _STEP_FIELDS)
-    _set(step, "__pydantic_extra__", None)
-    _set(step, "__pydantic_private__", None)
-    return step
+    fields: dict[str, object] = {"rule": rule, "target": target, "detail": detail, "data": data}
+    return _built(TraceStep, fields, _STEP_FIELDS)
 
 
 def scale_score(fields: dict[str, object]) -> ScaleScore:
     """A scale score from its fields, in `ScaleScore`'s order, with the types it declares."""
-    scale: ScaleScore = _new(ScaleScore)
-    _set(scale, "__dict__", fields)
-    _set(scale, "__pydantic_fields_set__", _SCALE_FIELDS)
-    _set(scale, "__pydantic_extra__", None)
-    _set(scale, "__pydantic_private__", None)
-    return scale
+    return _built(ScaleScore, fields, _SCALE_FIELDS)
 
 
 def score_result(fields: dict[str, object]) -> ScoreResult:
     """A whole result from its fields, in `ScoreResult`'s order, with the types it declares."""
-    result: ScoreResult = _new(ScoreResult)
-    _set(result, "__dict__", fields)
-    _set(result, "__pydantic_fields_set__", _RESULT_FIELDS)
-    _set(result, "__pydantic_extra__", None)
-    _set(result, "__pydantic_private__", None)
-    return result
+    return _built(ScoreResult, fields, _RESULT_FIELDS)
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _built(model: type[_Model], fields: dict[str, object], fields_set: set[str]) -> _Model:
+    # What `BaseModel.model_construct` does, without its per-field loop over defaults. The
+    # fields-set is shared: these models are frozen, and `model_copy` copies it to change it.
+    built: _Model = _new(model)
+    _set(built, "__dict__", fields)
+    _set(built, "__pydantic_fields_set__", fields_set)
+    _set(built, "__pydantic_extra__", None)
+    _set(built, "__pydantic_private__", None)
+    return built

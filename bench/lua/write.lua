@@ -1,4 +1,5 @@
--- Scenario "write": POST the baseline app's /write, one new row per request.
+-- Scenarios "write" and "rawwrite": POST the baseline app's /write (through Attune's engine)
+-- or /write-raw (the bare driver), one new row per request.
 --
 -- A small constant JSON body, about the size of one submission's answers; the server adds
 -- the id and timestamp, so every request is a new insert and commit.

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.accounts import service
 from app.accounts.models import ROLES, User
@@ -14,12 +14,11 @@ from app.accounts.schemas import UserCreate, UserUpdate
 from app.console import submissions
 from app.console.forms import read_form, service_errors, validate
 from app.console.language import request_locale, request_texts
-from app.console.rendering import page
+from app.console.rendering import page, redirect
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleAdmin
 from app.db import SessionDep
 from app.errors import Conflict, InvalidInput
-from app.web.headers import CONSOLE_HEADERS
 
 router = APIRouter(prefix="/console/admin", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -83,12 +82,12 @@ async def add_user(request: Request, session: SessionDep, admin: ConsoleAdmin) -
     except (Conflict, InvalidInput) as error:
         # The email is taken: by this very form's first submit (a double click), or not.
         if await submissions.earlier(session, admin, nonce):
-            return _redirect("/console/admin/users?added=1")
+            return redirect("/console/admin/users?added=1")
         errors = service_errors(error, locale=locale)
         return await users_page(request, session, admin, kept, errors)
     await submissions.claim(session, admin, nonce)
     await submissions.complete(session, nonce, "/console/admin/users")
-    return _redirect("/console/admin/users?added=1")
+    return redirect("/console/admin/users?added=1")
 
 
 @router.post("/users/{user_id}")
@@ -106,8 +105,4 @@ async def change_user(
     if body is None:
         return await users_page(request, session, admin, errors=errors)
     await service.update_user(session, admin, user, role=body.role, is_active=body.is_active)
-    return _redirect("/console/admin/users?saved=1")
-
-
-def _redirect(target: str) -> RedirectResponse:
-    return RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))
+    return redirect("/console/admin/users?saved=1")

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.accounts.models import User
 from app.clinic import emails, invitations, sending, service
@@ -18,7 +18,7 @@ from app.console.language import request_locale, request_texts
 from app.console.lookups import ConsoleClient, ConsoleInvitation
 from app.console.pages.results import results_context
 from app.console.qr import qr_svg
-from app.console.rendering import page
+from app.console.rendering import page, redirect
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleClinician
 from app.db import SessionDep, utcnow
@@ -26,14 +26,8 @@ from app.errors import InvalidInput
 from app.questionnaires.dependencies import RegistryDep
 from app.questionnaires.registry import Registry
 from app.questionnaires.schemas import localized
-from app.web.headers import CONSOLE_HEADERS
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
-
-
-def redirect(target: str) -> RedirectResponse:
-    """303 after a form, so a reload never sends it again."""
-    return RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))
 
 
 def questionnaire_choices(registry: Registry, locale: str = "en") -> list[tuple[str, str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from app.accounts.models import RESEARCHER
 from app.audit.service import record
@@ -11,20 +11,14 @@ from app.clinic import overview, results
 from app.console.language import request_locale, request_texts
 from app.console.lookups import ConsoleResult
 from app.console.pages.results import questionnaire_titles
-from app.console.rendering import page
+from app.console.rendering import page, redirect
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleClinician, ConsoleUser
 from app.db import SessionDep
 from app.questionnaires.dependencies import RegistryDep
-from app.web.headers import CONSOLE_HEADERS
 
 router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schema=False)
 ATTENTION_SHOWN = 50
-
-
-def redirect(target: str) -> RedirectResponse:
-    """303 to a console page (after a form, so a reload never sends it again)."""
-    return RedirectResponse(target, status_code=303, headers=dict(CONSOLE_HEADERS))
 
 
 @router.get("")

@@ -19,7 +19,8 @@ from app.console.checkins import local_moment
 from app.console.forms import as_list, read_form, service_errors, validate
 from app.console.language import request_locale
 from app.console.lookups import ConsoleClient, ConsoleSchedule
-from app.console.pages.clients import client_page, redirect
+from app.console.pages.clients import client_page
+from app.console.rendering import redirect
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleClinician
 from app.console.texts import texts

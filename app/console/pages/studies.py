@@ -18,8 +18,7 @@ from fastapi.responses import Response
 from app.accounts.models import User
 from app.console.forms import read_form, service_errors, validate
 from app.console.language import request_locale, request_texts
-from app.console.pages.admin import _redirect
-from app.console.rendering import page
+from app.console.rendering import page, redirect
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleAdmin
 from app.db import SessionDep
@@ -109,7 +108,7 @@ async def create_study(request: Request, session: SessionDep, admin: ConsoleAdmi
         except Conflict:  # the name is taken in the organization
             errors = {"name": t["study_name_taken"]}
         else:
-            return _redirect(f"{HERE}?created=1")
+            return redirect(f"{HERE}?created=1")
     return await studies_page(request, session, admin, values, errors)
 
 
@@ -139,7 +138,7 @@ async def designate(
         except InvalidInput as error:
             errors = service_errors(error, locale=locale)
         else:
-            return _redirect(f"{HERE}?designated=1")
+            return redirect(f"{HERE}?designated=1")
     t = request_texts(request)
     errors = {k: t.get(f"study_error_{k}", v) for k, v in errors.items()}
     return designation_page(request, admin, study, values, errors)

@@ -22,8 +22,7 @@ from app.accounts.models import Organization, User
 from app.accounts.support import set_organization_support
 from app.console.forms import read_form, validate
 from app.console.language import request_locale, request_texts
-from app.console.pages.admin import _redirect
-from app.console.rendering import page
+from app.console.rendering import page, redirect
 from app.console.routing import ConsoleRoute
 from app.console.session import ConsoleAdmin
 from app.db import SessionDep
@@ -138,7 +137,7 @@ async def set_country(request: Request, session: SessionDep, admin: ConsoleAdmin
             request, session, admin, errors=_messages(request, errors), country_value=typed
         )
     await set_organization_support(session, admin.organization_id, body)
-    return _redirect(HERE + "?saved=1")
+    return redirect(HERE + "?saved=1")
 
 
 @router.post("/support/lines")
@@ -162,7 +161,7 @@ async def save_line(request: Request, session: SessionDep, admin: ConsoleAdmin) 
         body, errors = validate(OrganizationSupport, wanted, request_locale(request))
         if body is not None:
             await set_organization_support(session, admin.organization_id, body)
-            return _redirect(HERE + ("?added=1" if editing is None else "?saved=1"))
+            return redirect(HERE + ("?added=1" if editing is None else "?saved=1"))
     return await support_page(
         request, session, admin, values=values, errors=_messages(request, errors), editing=editing
     )
@@ -179,4 +178,4 @@ async def remove_line(request: Request, session: SessionDep, admin: ConsoleAdmin
         {"country": organization.support_country, "lines": lines}
     )
     await set_organization_support(session, admin.organization_id, body)
-    return _redirect(HERE + "?removed=1")
+    return redirect(HERE + "?removed=1")
